@@ -1,0 +1,47 @@
+import BerthModel
+import Foundation
+
+/// Where command output goes, and whether it may be coloured.
+struct Terminal: Sendable {
+  var useColor: Bool
+
+  init(noColorFlag: Bool, fileDescriptor: Int32 = STDOUT_FILENO) {
+    let environment = ProcessInfo.processInfo.environment
+    useColor = !noColorFlag && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb" && isatty(fileDescriptor) == 1
+  }
+
+  enum Style: String {
+    case red = "31"
+    case green = "32"
+    case yellow = "33"
+    case cyan = "36"
+    case bold = "1"
+    case dim = "2"
+  }
+
+  func paint(_ text: String, _ style: Style) -> String {
+    useColor ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+  }
+
+  func out(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+  }
+
+  func err(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+  }
+
+  /// `file:line:col: error: message` with an optional hint line, coloured by severity.
+  func render(_ diagnostic: Diagnostic) -> String {
+    var text = diagnostic.location.map { paint("\($0): ", .bold) } ?? ""
+    let label: String
+    switch diagnostic.severity {
+    case .error: label = paint("error:", .red)
+    case .warning: label = paint("warning:", .yellow)
+    case .note: label = paint("note:", .cyan)
+    }
+    text += "\(label) \(diagnostic.message)"
+    if let hint = diagnostic.hint { text += "\n  " + paint("hint:", .cyan) + " \(hint)" }
+    return text
+  }
+}

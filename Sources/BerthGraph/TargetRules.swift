@@ -1,0 +1,44 @@
+import BerthManifest
+import BerthModel
+
+/// Rules that need a service's compute target: which settings apply, timeout limits, port clashes.
+enum TargetRules {
+  static func check(_ graph: DesiredGraph) -> [Diagnostic] {
+    var diagnostics: [Diagnostic] = []
+    var localPorts: [Int: Resource] = [:]
+    for service in graph.resources(of: .service) {
+      guard case .service(let spec) = service.spec, let target = graph.computeTarget(of: spec) else { continue }
+      for field in spec.deployment.keys.sorted() {
+        let topField = String(field.split(separator: ".").first ?? "")
+        if let types = ManifestSchema.deploymentFieldTargets[topField], !types.contains(target.type) {
+          let applies = types.map(\.rawValue).sorted().joined(separator: ", ")
+          diagnostics.append(
+            .error(
+              "'\(topField)' does not apply to compute target '\(spec.computeTarget)' of type \(target.type.rawValue)",
+              at: service.location(of: "deployment.\(topField)"), hint: "it applies to: \(applies)"))
+        }
+      }
+      if let timeout = spec.int("scoring_timeout_ms"), let limit = ManifestSchema.scoringTimeoutLimitMs[target.type],
+        timeout > limit
+      {
+        diagnostics.append(
+          .error(
+            "'scoring_timeout_ms' (\(timeout)) exceeds the \(target.type.rawValue) limit of \(limit) ms",
+            at: service.location(of: "deployment.scoring_timeout_ms")))
+      }
+      if target.type == .local, let port = spec.int("port") {
+        if let other = localPorts[port] {
+          diagnostics.append(
+            .error(
+              "port \(port) is already used by local service '\(other.address.name)'",
+              at: service.location(of: "deployment.port"), hint: "local services on one machine need distinct ports"))
+        } else {
+          localPorts[port] = service
+        }
+      }
+    }
+    // Duplicate entries may have been reported twice if two dotted fields share a top-level name.
+    var seen: Set<Diagnostic> = []
+    return diagnostics.filter { seen.insert($0).inserted }
+  }
+}

@@ -1,0 +1,23 @@
+import BerthGraph
+import BerthManifest
+import BerthModel
+
+/// The outcome of loading and validating a manifest folder.
+public struct Validation: Sendable {
+  public var manifests: ManifestSet
+  public var graph: DesiredGraph
+  /// Every diagnostic, sorted by location.
+  public var diagnostics: [Diagnostic]
+
+  public var isValid: Bool { !diagnostics.hasErrors }
+}
+
+extension Validation {
+  /// Loads, validates and builds the graph for the manifests under `path`.
+  public static func run(path: String, displayPath: String? = nil) -> Validation {
+    let manifests = ManifestLoader().load(path: path, displayPath: displayPath)
+    let (graph, graphDiagnostics) = GraphBuilder.build(manifests.resources, invalid: manifests.invalidAddresses)
+    return Validation(
+      manifests: manifests, graph: graph, diagnostics: (manifests.diagnostics + graphDiagnostics).sortedByLocation())
+  }
+}

@@ -1,0 +1,66 @@
+import BerthModel
+
+/// Contradictions inside one resource's settings, caught before anything is built.
+///
+/// Rules that need another resource (the compute target's type) live in `BerthGraph`.
+public enum SettingsRules {
+  /// The worker count a service gets when its deployment does not set one.
+  public static let defaultWorkerCount = 1
+
+  public static func check(_ resource: Resource) -> [Diagnostic] {
+    guard case .service(let spec) = resource.spec else { return [] }
+    var diagnostics: [Diagnostic] = []
+    func at(_ field: String) -> SourceLocation { resource.location(of: "deployment.\(field)") }
+
+    if spec.models.isEmpty {
+      diagnostics.append(.error("'models' must name at least one model", at: resource.location(of: "models")))
+    }
+    var seenModels: Set<String> = []
+    for (index, reference) in spec.models.enumerated() where !seenModels.insert(reference.name).inserted {
+      diagnostics.append(
+        .error(
+          "model '\(reference.name)' is listed twice", at: resource.location(of: "models[\(index)]"),
+          hint: "a service loads one version of each model"))
+    }
+    if spec.bool("autoscale_enabled") == true, spec.deployment["num_replicas"] != nil {
+      diagnostics.append(
+        .error(
+          "'num_replicas' contradicts 'autoscale_enabled: true'", at: at("num_replicas"),
+          hint: "remove num_replicas, or set autoscale_enabled: false for a fixed replica count"))
+    }
+    if spec.bool("autoscale_enabled") != true {
+      for field in [
+        "autoscale_min_replicas", "autoscale_max_replicas", "autoscale_refresh_seconds", "autoscale_target_utilization",
+      ]
+      where spec.deployment[field] != nil {
+        diagnostics.append(
+          .warning("'\(field)' has no effect without 'autoscale_enabled: true'", at: at(field)))
+      }
+    }
+    if let minimum = spec.int("autoscale_min_replicas"), let maximum = spec.int("autoscale_max_replicas"), minimum > maximum {
+      diagnostics.append(
+        .error(
+          "'autoscale_min_replicas' (\(minimum)) is greater than 'autoscale_max_replicas' (\(maximum))",
+          at: at("autoscale_min_replicas")))
+    }
+    if let concurrent = spec.int("replica_max_concurrent_requests") {
+      let workers = spec.int("worker_count") ?? defaultWorkerCount
+      if concurrent > workers {
+        diagnostics.append(
+          .error(
+            "'replica_max_concurrent_requests' (\(concurrent)) exceeds 'worker_count' (\(workers))",
+            at: at("replica_max_concurrent_requests"),
+            hint:
+              "each worker scores one request at a time; raise worker_count to \(concurrent) or lower replica_max_concurrent_requests"
+          ))
+      }
+    }
+    if let timeout = spec.int("scoring_timeout_ms"), let wait = spec.int("max_request_wait_time"), wait > timeout {
+      diagnostics.append(
+        .warning(
+          "'max_request_wait_time' (\(wait) ms) is longer than 'scoring_timeout_ms' (\(timeout) ms)",
+          at: at("max_request_wait_time"), hint: "queued requests would time out before they are scored"))
+    }
+    return diagnostics
+  }
+}

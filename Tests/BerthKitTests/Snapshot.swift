@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// Compares text with a golden file; `RECORD_SNAPSHOTS=1` rewrites the file instead.
+func expectSnapshot(_ actual: String, file path: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let recording = ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1"
+  if recording || !FileManager.default.fileExists(atPath: path.path) {
+    try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try actual.write(to: path, atomically: true, encoding: .utf8)
+    if !recording {
+      Issue.record("recorded missing snapshot \(path.lastPathComponent); review and commit it", sourceLocation: sourceLocation)
+    }
+    return
+  }
+  let expected = try String(contentsOf: path, encoding: .utf8)
+  #expect(actual == expected, "snapshot \(path.path) differs (re-record with RECORD_SNAPSHOTS=1)", sourceLocation: sourceLocation)
+}
+
+/// Folders the tests read: fixtures beside this file, the repository root above.
+enum TestPaths {
+  static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  static let fixtures = testsDirectory.appendingPathComponent("Fixtures")
+  static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+  static let examples = repositoryRoot.appendingPathComponent("manifests/examples")
+
+  static func subfolders(of url: URL) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    return names.filter { name in
+      var isDirectory: ObjCBool = false
+      return FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path, isDirectory: &isDirectory)
+        && isDirectory.boolValue
+    }.sorted()
+  }
+}

@@ -1,0 +1,73 @@
+import BerthManifest
+import BerthModel
+import Testing
+
+@Suite struct ManifestParserTests {
+  @Test func splitsDocumentsAndKeepsPositions() {
+    let text = "apiVersion: berth/v1\nkind: Model\n---\napiVersion: berth/v1\nkind: Environment\n"
+    let (documents, diagnostics) = ManifestParser.documents(in: text, file: "m.yaml")
+    #expect(diagnostics.isEmpty)
+    #expect(documents.count == 2)
+    #expect(documents[1]["kind"]?.location == SourceLocation(file: "m.yaml", line: 5, column: 7))
+  }
+
+  @Test func quotedNumbersStayStrings() {
+    let (documents, _) = ManifestParser.documents(in: "a: \"8890\"\nb: 8890\nc: 1.5\nd: true\ne: ~\n", file: "m.yaml")
+    let node = documents[0]
+    #expect(node["a"]?.typeName == "string")
+    #expect(node["b"]?.typeName == "integer")
+    #expect(node["c"]?.typeName == "number")
+    #expect(node["d"]?.typeName == "boolean")
+    #expect(node["e"]?.typeName == "null")
+  }
+
+  @Test func malformedYamlIsADiagnosticWithPosition() {
+    let (documents, diagnostics) = ManifestParser.documents(in: "a: 1\n---\nb: [1, 2\n", file: "bad.yaml")
+    #expect(documents.count == 1)
+    #expect(diagnostics.count == 1)
+    #expect(diagnostics[0].location?.file == "bad.yaml")
+    #expect(diagnostics[0].location?.line == 4)
+  }
+
+  @Test func binaryGarbageNeverCrashes() {
+    let inputs = ["\u{0}\u{1}\u{2}", "{{{{", "- - - -\n  : :", String(repeating: "[", count: 500), "key: value\n\tbad: tab"]
+    for input in inputs {
+      let (_, diagnostics) = ManifestParser.documents(in: input, file: "x.yaml")
+      #expect(diagnostics.allSatisfy { $0.location != nil })
+    }
+  }
+}
+
+@Suite struct SchemaValidationTests {
+  func check(_ yaml: String) -> [Diagnostic] {
+    let (documents, _) = ManifestParser.documents(in: yaml, file: "m.yaml")
+    return DocumentValidator.schemaCheck(documents[0]).diagnostics
+  }
+
+  @Test func unknownFieldGetsASuggestion() {
+    let diagnostics = check("apiVersion: berth/v1\nkind: Environment\nmetadata: {name: e}\nspec: {conda_fle: c.yaml}\n")
+    #expect(diagnostics.map(\.message).contains("unknown field 'conda_fle' in Environment spec"))
+    #expect(diagnostics.contains { $0.hint == "did you mean 'conda_file'?" })
+  }
+
+  @Test func nestedObjectsAreChecked() {
+    let yaml = """
+      apiVersion: berth/v1
+      kind: Service
+      metadata: {name: s}
+      spec:
+        compute_target: aks
+        models: [m]
+        inference_config: ic
+        deployment: {liveness_probe: {period_seconds: 0, peroid_seconds: 1}}
+      """
+    let messages = check(yaml).map(\.message)
+    #expect(messages.contains("'period_seconds' must be at least 1, found 0"))
+    #expect(messages.contains("unknown field 'peroid_seconds' in 'liveness_probe'"))
+  }
+
+  @Test func validDocumentHasNoDiagnostics() {
+    #expect(
+      check("apiVersion: berth/v1\nkind: ComputeTarget\nmetadata: {name: local}\nspec: {type: aks, namespace: ml}\n").isEmpty)
+  }
+}
