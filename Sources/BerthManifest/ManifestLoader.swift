@@ -15,7 +15,7 @@ public struct ManifestLoader: Sendable {
     guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
       return ManifestSet(
         root: absolute, files: [], resources: [],
-        diagnostics: [.error("manifest folder '\(path)' does not exist")])
+        diagnostics: [.error("manifest folder '\(shownPath)' does not exist")])
     }
     let root = isDirectory.boolValue ? absolute : (absolute as NSString).deletingLastPathComponent
     let relativeFiles = isDirectory.boolValue ? Self.manifestFiles(under: absolute) : [(absolute as NSString).lastPathComponent]
@@ -39,7 +39,8 @@ public struct ManifestLoader: Sendable {
     }
     if files.isEmpty && diagnostics.isEmpty {
       diagnostics.append(
-        .error("no Berth manifests found in '\(path)'", hint: "manifests are *.yaml or *.yml files with 'apiVersion: berth/v1'"))
+        .error(
+          "no Berth manifests found in '\(shownPath)'", hint: "manifests are *.yaml or *.yml files with 'apiVersion: berth/v1'"))
     }
     diagnostics += Self.duplicates(in: resources)
     diagnostics += PathRules(root: root).check(resources)
