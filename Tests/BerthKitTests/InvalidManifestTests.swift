@@ -1,5 +1,6 @@
 import BerthKit
 import BerthModel
+import BerthTesting
 import Foundation
 import Testing
 

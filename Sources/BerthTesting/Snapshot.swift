@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Compares text with a golden file; `RECORD_SNAPSHOTS=1` rewrites the file instead.
-func expectSnapshot(_ actual: String, file path: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+public func expectSnapshot(_ actual: String, file path: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
   let recording = ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1"
   if recording || !FileManager.default.fileExists(atPath: path.path) {
     try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -16,14 +16,14 @@ func expectSnapshot(_ actual: String, file path: URL, sourceLocation: SourceLoca
   #expect(actual == expected, "snapshot \(path.path) differs (re-record with RECORD_SNAPSHOTS=1)", sourceLocation: sourceLocation)
 }
 
-/// Folders the tests read: fixtures beside this file, the repository root above.
-enum TestPaths {
-  static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  static let fixtures = testsDirectory.appendingPathComponent("Fixtures")
-  static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
-  static let examples = repositoryRoot.appendingPathComponent("manifests/examples")
+/// Folders of the repository that tests read.
+public enum RepositoryPaths {
+  public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  public static let examples = root.appendingPathComponent("manifests/examples")
 
-  static func subfolders(of url: URL) -> [String] {
+  /// Sorted names of the folders directly inside `url`.
+  public static func subfolders(of url: URL) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
     return names.filter { name in
       var isDirectory: ObjCBool = false

@@ -1,0 +1,130 @@
+import BerthGraph
+import BerthModel
+import BerthState
+import Crypto
+import Foundation
+
+/// One resource as it should be recorded after apply: flat attributes and dependencies.
+public struct DesiredResource: Hashable, Sendable {
+  public var address: ResourceAddress
+  public var attributes: Attributes
+  public var dependencies: [ResourceAddress]
+  public var lifecycle: Lifecycle
+
+  public init(address: ResourceAddress, attributes: Attributes, dependencies: [ResourceAddress], lifecycle: Lifecycle) {
+    self.address = address
+    self.attributes = attributes
+    self.dependencies = dependencies
+    self.lifecycle = lifecycle
+  }
+}
+
+/// Computes desired attributes: the spec flattened, content digests, resolved model versions, service revisions.
+public enum DesiredState {
+  public static func build(_ input: PlanInput) -> (resources: [ResourceAddress: DesiredResource], diagnostics: [Diagnostic]) {
+    var result: [ResourceAddress: DesiredResource] = [:]
+    var diagnostics: [Diagnostic] = []
+    let graph = input.graph
+    for address in graph.order {
+      guard let resource = graph[address] else { continue }
+      var attributes: Attributes = [:]
+      let digest = input.contentDigests[address]
+      switch resource.spec {
+      case .workspace:
+        continue
+      case .model(let spec):
+        attributes["path"] = .string(spec.path)
+        if let description = spec.description { attributes["description"] = .string(description) }
+        for (key, value) in spec.tags { attributes["tags.\(key)"] = .string(value) }
+        for (key, value) in spec.properties { attributes["properties.\(key)"] = .string(value) }
+        if let digest {
+          attributes["content.sha256"] = .string(digest)
+          attributes["version"] = .int(modelVersion(name: address.name, digest: digest, state: input.state))
+        }
+      case .environment(let spec):
+        attributes["conda_file"] = .string(spec.condaFile)
+        for (key, value) in spec.environmentVariables { attributes["environment_variables.\(key)"] = .string(value) }
+        if let digest { attributes["content.sha256"] = .string(digest) }
+      case .inferenceConfig(let spec):
+        attributes["source_directory"] = .string(spec.sourceDirectory)
+        attributes["entry_script"] = .string(spec.entryScript)
+        attributes["runtime"] = .string(spec.runtime)
+        attributes["environment"] = .string(spec.environment)
+        if let image = spec.baseImage { attributes["base_image"] = .string(image) }
+        if let digest { attributes["content.sha256"] = .string(digest) }
+      case .computeTarget(let spec):
+        attributes["type"] = .string(spec.type.rawValue)
+        for (key, value) in spec.settings { attributes[key] = value }
+      case .service(let spec):
+        attributes["compute_target"] = .string(spec.computeTarget)
+        attributes["inference_config"] = .string(spec.inferenceConfig)
+        for (key, value) in spec.deployment { attributes["deployment.\(key)"] = value }
+        var models: [FieldValue] = []
+        for (index, reference) in spec.models.enumerated() {
+          let modelAddress = ResourceAddress(.model, reference.name)
+          guard case .int(let latest)? = result[modelAddress]?.attributes["version"] else { continue }
+          if let pinned = reference.version {
+            let known = input.state.modelVersions[reference.name]?.contains { $0.version == pinned } ?? false
+            if !known && pinned != latest {
+              diagnostics.append(
+                .error(
+                  "model '\(reference.name)' has no version \(pinned)", at: resource.location(of: "models[\(index)]"),
+                  hint: "registered versions: \(versionList(reference.name, input.state, planned: latest))"))
+            }
+            models.append(.string("\(reference.name):\(pinned)"))
+          } else {
+            models.append(.string("\(reference.name):\(latest)"))
+          }
+        }
+        attributes["models"] = .list(models)
+        if let config = graph.inferenceConfig(named: spec.inferenceConfig) {
+          attributes["entry_script"] = .string(config.entryScript)
+          if let code = input.contentDigests[ResourceAddress(.inferenceConfig, spec.inferenceConfig)] {
+            attributes["code.sha256"] = .string(code)
+          }
+          let environmentAddress = ResourceAddress(.environment, config.environment)
+          if let environment = input.contentDigests[environmentAddress] {
+            attributes["environment.sha256"] = .string(environment)
+          }
+          if let variables = graph.environment(named: config.environment)?.environmentVariables {
+            for (key, value) in variables { attributes["environment_variables.\(key)"] = .string(value) }
+          }
+        }
+        attributes["revision"] = .string(revision(of: attributes))
+      }
+      // Secrets written where they should not be are kept as a digest: changes are still seen, the value never stored.
+      for key in attributes.keys where Sensitivity.isSensitive(key) {
+        attributes[key] = .string("sha256:" + digestText(attributes[key]!.description))
+      }
+      let dependencies = (graph.dependencies[address] ?? []).sorted()
+      result[address] = DesiredResource(
+        address: address, attributes: attributes, dependencies: dependencies, lifecycle: resource.lifecycle)
+    }
+    return (result, diagnostics)
+  }
+
+  /// The version a model's bytes get: the newest recorded one when its digest matches, else the next.
+  static func modelVersion(name: String, digest: String, state: StateSnapshot) -> Int {
+    guard let latest = state.latestVersion(of: name) else { return 1 }
+    return latest.sha256 == digest ? latest.version : latest.version + 1
+  }
+
+  /// A short digest of a service's inputs: equal revisions run the same code, models, environment and settings.
+  public static func revision(of attributes: Attributes) -> String {
+    var hasher = SHA256()
+    for key in attributes.keys.sorted() where key != "revision" {
+      hasher.update(data: Data("\(key)=\(attributes[key]!.description)\n".utf8))
+    }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+  }
+
+  static func digestText(_ text: String) -> String {
+    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+
+  private static func versionList(_ name: String, _ state: StateSnapshot, planned: Int) -> String {
+    var versions = (state.modelVersions[name] ?? []).map(\.version)
+    if !versions.contains(planned) { versions.append(planned) }
+    return versions.map(String.init).joined(separator: ", ")
+  }
+}

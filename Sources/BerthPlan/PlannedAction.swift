@@ -1,0 +1,75 @@
+import BerthModel
+
+/// What an action does to its resource.
+public enum ActionKind: String, Hashable, Sendable, Codable, CaseIterable {
+  case register
+  case build
+  case provision
+  case deploy
+  case update
+  case replace
+  case delete
+
+  /// The one-glance symbol of plan output: `+` creates, `~` changes, `-/+` replaces, `-` deletes.
+  public var symbol: String {
+    switch self {
+    case .register, .build, .provision, .deploy: "+"
+    case .update: "~"
+    case .replace: "-/+"
+    case .delete: "-"
+    }
+  }
+}
+
+/// One field's value before and after; nil means absent.
+public struct FieldChange: Hashable, Sendable, Codable {
+  public var path: String
+  public var before: FieldValue?
+  public var after: FieldValue?
+
+  enum CodingKeys: String, CodingKey {
+    case path, before, after
+  }
+
+  public init(path: String, before: FieldValue?, after: FieldValue?) {
+    self.path = path
+    self.before = before
+    self.after = after
+  }
+}
+
+/// One step of a plan: what happens to which resource, which fields change, and why.
+public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
+  public var kind: ActionKind
+  public var address: ResourceAddress
+  /// A sentence a person can check: "model bytes changed: sha256 ab12… → 9f3c…".
+  public var reason: String
+  public var changes: [FieldChange]
+  /// Addresses whose actions must finish first.
+  public var dependsOn: [ResourceAddress]
+  /// The desired attributes to record when the action succeeds (empty for deletes).
+  public var attributes: Attributes
+  /// Dependencies to record with the resource.
+  public var dependencies: [ResourceAddress]
+
+  public var id: ResourceAddress { address }
+
+  enum CodingKeys: String, CodingKey {
+    case kind, address, reason, changes
+    case dependsOn = "depends_on"
+    case attributes, dependencies
+  }
+
+  public init(
+    kind: ActionKind, address: ResourceAddress, reason: String, changes: [FieldChange] = [], dependsOn: [ResourceAddress] = [],
+    attributes: Attributes = [:], dependencies: [ResourceAddress] = []
+  ) {
+    self.kind = kind
+    self.address = address
+    self.reason = reason
+    self.changes = changes
+    self.dependsOn = dependsOn
+    self.attributes = attributes
+    self.dependencies = dependencies
+  }
+}

@@ -1,0 +1,160 @@
+import BerthModel
+import Foundation
+
+/// A model version as a target sees it: where its bytes are and where they must appear.
+public struct DeployedModel: Hashable, Sendable, Codable {
+  public var name: String
+  public var version: Int
+  public var sha256: String
+  /// Absolute folder in the model store holding `basename`.
+  public var storePath: String
+  /// The registered file's or folder's name.
+  public var basename: String
+
+  public init(name: String, version: Int, sha256: String, storePath: String, basename: String) {
+    self.name = name
+    self.version = version
+    self.sha256 = sha256
+    self.storePath = storePath
+    self.basename = basename
+  }
+}
+
+/// Everything a target needs to run one revision of a service, with every reference resolved.
+public struct ServiceDeployment: Hashable, Sendable {
+  public var name: String
+  /// A digest of every input below: equal revisions are interchangeable.
+  public var revision: String
+  public var models: [DeployedModel]
+  /// Absolute path of the source directory.
+  public var sourceDirectory: String
+  /// Entry script, relative to `sourceDirectory`.
+  public var entryScript: String
+  /// Absolute path of the conda file.
+  public var condaFile: String
+  public var environmentName: String
+  public var environmentDigest: String
+  public var environmentVariables: [String: String]
+  /// Deployment settings by manifest name.
+  public var settings: [String: FieldValue]
+  public var computeTargetName: String
+  public var computeTarget: ComputeTargetSpec
+  public var labels: [String: String]
+
+  public init(
+    name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
+    condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
+    settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:]
+  ) {
+    self.name = name
+    self.revision = revision
+    self.models = models
+    self.sourceDirectory = sourceDirectory
+    self.entryScript = entryScript
+    self.condaFile = condaFile
+    self.environmentName = environmentName
+    self.environmentDigest = environmentDigest
+    self.environmentVariables = environmentVariables
+    self.settings = settings
+    self.computeTargetName = computeTargetName
+    self.computeTarget = computeTarget
+    self.labels = labels
+  }
+}
+
+/// A target-specific validation request.
+public struct ValidateRequest: Sendable {
+  public var service: Resource
+  public var computeTarget: ComputeTargetSpec
+
+  public init(service: Resource, computeTarget: ComputeTargetSpec) {
+    self.service = service
+    self.computeTarget = computeTarget
+  }
+}
+
+/// A service Berth recorded on a target, to be observed.
+public struct ObservedService: Hashable, Sendable {
+  public var name: String
+  /// Outputs recorded at the last apply (pid, port, revision…).
+  public var recordedOutputs: Attributes
+
+  public init(name: String, recordedOutputs: Attributes) {
+    self.name = name
+    self.recordedOutputs = recordedOutputs
+  }
+}
+
+/// Observe every recorded service of one compute target in one call.
+public struct ObserveRequest: Sendable {
+  public var computeTargetName: String
+  public var computeTarget: ComputeTargetSpec
+  public var services: [ObservedService]
+
+  public init(computeTargetName: String, computeTarget: ComputeTargetSpec, services: [ObservedService]) {
+    self.computeTargetName = computeTargetName
+    self.computeTarget = computeTarget
+    self.services = services
+  }
+}
+
+/// What runs for one service, as the target sees it.
+public struct Observation: Hashable, Sendable, Codable {
+  public var health: Health
+  /// The revision really running, when the target can tell.
+  public var revision: String?
+  /// Why the health is what it is ("process 4242 is not running").
+  public var message: String
+  /// Other observed values Berth manages (replicas, image digest…).
+  public var attributes: Attributes
+
+  public init(health: Health, revision: String? = nil, message: String = "", attributes: Attributes = [:]) {
+    self.health = health
+    self.revision = revision
+    self.message = message
+    self.attributes = attributes
+  }
+}
+
+/// Observations by service name.
+public struct ObserveResponse: Sendable {
+  public var services: [String: Observation]
+  /// How many calls the provider made to its backend (drift checks stay O(1) per kind).
+  public var backendCalls: Int
+
+  public init(services: [String: Observation], backendCalls: Int = 0) {
+    self.services = services
+    self.backendCalls = backendCalls
+  }
+}
+
+/// What to change on the target.
+public enum ApplyOperation: Hashable, Sendable {
+  case provision(name: String, ComputeTargetSpec)
+  case deploy(ServiceDeployment)
+  /// Start the new revision, wait for health, then retire the old one.
+  case update(ServiceDeployment, previous: Attributes)
+  case delete(name: String, previous: Attributes)
+}
+
+/// One change, with a sink for progress lines ("building environment…").
+public struct ApplyRequest: Sendable {
+  public var operation: ApplyOperation
+  public var progress: @Sendable (String) -> Void
+
+  public init(operation: ApplyOperation, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    self.operation = operation
+    self.progress = progress
+  }
+}
+
+/// What the target reports after a change: values to record (pid, port, scoring URI…).
+public struct ApplyResponse: Sendable {
+  public var outputs: Attributes
+  public var message: String
+
+  public init(outputs: Attributes = [:], message: String = "") {
+    self.outputs = outputs
+    self.message = message
+  }
+}
