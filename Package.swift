@@ -18,6 +18,12 @@ let package = Package(
     .target(name: "BerthModel"),
     .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
+    .target(
+      name: "BerthTargetLocal",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .target(name: "BerthState", dependencies: ["BerthModel", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "BerthTargetAPI", dependencies: ["BerthModel"]),
     .target(
@@ -30,18 +36,21 @@ let package = Package(
       name: "BerthKit",
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthPlan", "BerthApply", "BerthTargetAPI",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "BerthTargetLocal", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
     .target(
       name: "BerthCLI",
       dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
-    .executableTarget(name: "berth-bench", dependencies: ["BerthKit"], path: "Sources/BerthBench"),
+    .executableTarget(name: "berth-bench", dependencies: ["BerthKit", "BerthTesting"], path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
+    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
+    .testTarget(name: "BerthStateTests", dependencies: ["BerthState"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["berth"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]
 )

@@ -4,6 +4,8 @@ import Foundation
 struct ManifestCorpus {
   var resources: Int
   var files: Int
+  /// Only Model resources (the model-registration benchmark).
+  var modelsOnly = false
 
   struct Layout {
     var environments: Int
@@ -13,6 +15,7 @@ struct ManifestCorpus {
   }
 
   var layout: Layout {
+    if modelsOnly { return Layout(environments: 0, models: resources, inferenceConfigs: 0, services: 0) }
     let environments = max(1, resources / 50)
     let models = max(1, resources / 10)
     let inferenceConfigs = max(1, resources / 10)
@@ -33,7 +36,7 @@ struct ManifestCorpus {
 
     let layout = layout
     var documents: [String] = []
-    documents.append(document("ComputeTarget", "local", "  type: local\n"))
+    if !modelsOnly { documents.append(document("ComputeTarget", "local", "  type: local\n")) }
     for e in 0..<layout.environments {
       documents.append(document("Environment", "env-\(e)", "  conda_file: conda.yaml\n"))
     }
@@ -45,7 +48,7 @@ struct ManifestCorpus {
       documents.append(
         document(
           "InferenceConfig", "scoring-\(i)",
-          "  source_directory: src\n  entry_script: score.py\n  environment: env-\(i % layout.environments)\n"))
+          "  source_directory: src\n  entry_script: score.py\n  environment: env-\(i % max(1, layout.environments))\n"))
     }
     for s in 0..<layout.services {
       documents.append(

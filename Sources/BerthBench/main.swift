@@ -3,7 +3,7 @@ import Foundation
 
 /// Benchmarks of Berth's pipeline on synthetic manifest sets; prints one line per measurement.
 ///
-/// Usage: berth-bench [validate] [--sizes 1000,10000,20000] [--files-per-resource 0.2] [--repeat 5]
+/// Usage: berth-bench [validate] [plan] [apply] [noop] [register] [terraform] [--sizes 1000,10000,20000] [--repeat 5]
 struct BenchOptions {
   var suites: [String] = []
   var sizes = [1000, 10000, 20000]
@@ -20,40 +20,75 @@ struct BenchOptions {
       default: suites.append(argument)
       }
     }
-    if suites.isEmpty { suites = ["validate"] }
+    if suites.isEmpty { suites = ["validate", "plan", "apply", "noop"] }
   }
 }
 
-/// Runs `body` `repetitions` times and returns the median wall time in seconds.
-func median(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
+/// The median wall time of `repetitions` runs of `body`, in seconds; `prepare` runs untimed before each.
+func median(_ repetitions: Int, prepare: () throws -> Void = {}, _ body: () async throws -> Void) async rethrows -> Double {
   var times: [Double] = []
   for _ in 0..<repetitions {
+    try prepare()
     let start = DispatchTime.now().uptimeNanoseconds
-    try body()
+    try await body()
     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
   return times.sorted()[times.count / 2]
 }
 
+func report(_ name: String, size: Int, _ seconds: Double, _ extra: String = "") {
+  print(String(format: "%-9@ resources=%6d  %8.3f s  %@", name as NSString, size, seconds, extra as NSString))
+}
+
 let options = BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
-print(
-  "berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, sizes \(options.sizes), median of \(options.repetitions)")
+print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
 for size in options.sizes {
   let files = max(1, Int(Double(size) * options.filesPerResource))
-  let root = try ManifestCorpus(resources: size, files: files).write()
+  let corpus = ManifestCorpus(resources: size, files: files)
+  let root = try corpus.write()
   defer { try? FileManager.default.removeItem(atPath: root) }
+  let pipeline = PipelineBench(root: root)
   if options.suites.contains("validate") {
-    var resources = 0
-    let seconds = try median(options.repetitions) {
-      let validation = Validation.run(path: root)
-      guard validation.isValid else {
-        throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(validation.diagnostics.prefix(3))"])
-      }
-      resources = validation.manifests.resources.count
+    let seconds = try await median(options.repetitions) { _ = Validation.run(path: root) }
+    report("validate", size: size, seconds, "(\(files) files)")
+  }
+  if options.suites.contains("plan") {
+    try pipeline.reset()
+    let seconds = try await median(options.repetitions) { _ = try await pipeline.plan() }
+    report("plan", size: size, seconds, "(full plan from empty state)")
+  }
+  if options.suites.contains("apply") || options.suites.contains("noop") {
+    var actions = 0
+    let seconds = try await median(min(options.repetitions, 3), prepare: pipeline.reset) {
+      actions = try await pipeline.apply().actions
     }
-    print(
-      String(
-        format: "validate  resources=%6d files=%5d  %.3f s  (%.1f µs/resource)", resources, files, seconds,
-        seconds * 1e6 / Double(resources)))
+    if options.suites.contains("apply") {
+      report("apply", size: size, seconds, "(\(actions) actions, fake target, real SQLite and model store)")
+    }
+    if options.suites.contains("noop") {
+      var changes = -1
+      let noop = try await median(options.repetitions) { changes = try await pipeline.plan().actions.count }
+      report("noop", size: size, noop, "(no-op plan with populated state; \(changes) changes)")
+    }
+  }
+  if options.suites.contains("phases") {
+    try pipeline.reset()
+    _ = try await pipeline.apply()
+    for (name, seconds) in try await pipeline.phases() { report("  " + name, size: size, seconds) }
+  }
+  if options.suites.contains("register") {
+    let modelsRoot = try ManifestCorpus(resources: size, files: max(1, size / 5), modelsOnly: true).write()
+    defer { try? FileManager.default.removeItem(atPath: modelsRoot) }
+    let models = PipelineBench(root: modelsRoot)
+    var actions = 0
+    let seconds = try await median(min(options.repetitions, 3), prepare: models.reset) {
+      actions = try await models.apply().actions
+    }
+    report("register", size: size, seconds, "(\(actions) model registrations of small files: plan + apply)")
+  }
+  if options.suites.contains("terraform"), TerraformBench.isAvailable {
+    let terraform = try TerraformBench(resources: size).run()
+    report("tf-apply", size: size, terraform.apply, "(terraform apply, terraform_data resources)")
+    report("tf-noop", size: size, terraform.noopPlan, "(terraform plan, no changes)")
   }
 }

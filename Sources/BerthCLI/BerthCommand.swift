@@ -10,7 +10,10 @@ public struct BerthCommand: AsyncParsableCommand {
       `berth plan` shows what would change and why; `berth apply` makes it so.
       """,
     version: BerthVersion.current,
-    subcommands: [ValidateCommand.self, SchemaCommand.self]
+    subcommands: [
+      ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self, StateCommand.self,
+      ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self,
+    ]
   )
 
   public init() {}

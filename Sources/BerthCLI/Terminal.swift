@@ -1,4 +1,5 @@
 import BerthModel
+import BerthPlan
 import Foundation
 
 /// Where command output goes, and whether it may be coloured.
@@ -23,12 +24,37 @@ struct Terminal: Sendable {
     useColor ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
   }
 
-  func out(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+  func out(_ text: String, newline: Bool = true) {
+    FileHandle.standardOutput.write(Data((newline ? text + "\n" : text).utf8))
   }
 
   func err(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+  }
+
+  /// Prints diagnostics to standard error with a closing count of errors.
+  func printDiagnostics(_ diagnostics: [Diagnostic]) {
+    for diagnostic in diagnostics { err(render(diagnostic)) }
+    let errors = diagnostics.filter { $0.severity == .error }.count
+    if errors > 0 { err("\(errors) error\(errors == 1 ? "" : "s")") }
+  }
+
+  /// The plan renderer with this terminal's colours.
+  var planRenderer: PlanTextRenderer {
+    let useColor = useColor
+    return PlanTextRenderer { text, style in
+      guard useColor else { return text }
+      let code: String
+      switch style {
+      case .create: code = "32"
+      case .update: code = "33"
+      case .replace: code = "35"
+      case .delete: code = "31"
+      case .bold: code = "1"
+      case .dim: code = "2"
+      }
+      return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
   }
 
   /// `file:line:col: error: message` with an optional hint line, coloured by severity.

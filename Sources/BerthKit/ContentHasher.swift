@@ -1,3 +1,4 @@
+import BerthModel
 import Crypto
 import Foundation
 
@@ -73,6 +74,6 @@ public struct ContentHasher: Sendable {
   }
 
   static func hex(_ digest: some Sequence<UInt8>) -> String {
-    digest.map { String(format: "%02x", $0) }.joined()
+    Hex.encode(digest)
   }
 }

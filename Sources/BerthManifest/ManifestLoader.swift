@@ -30,9 +30,13 @@ public struct ManifestLoader: Sendable {
     var diagnostics: [Diagnostic] = []
     var resources: [Resource] = []
     var files: [String] = []
+    var absoluteFiles: [String] = []
     var invalidAddresses: Set<ResourceAddress> = []
     for outcome in outcomes {
-      if outcome.isManifest { files.append(outcome.display) }
+      if outcome.isManifest {
+        files.append(outcome.display)
+        absoluteFiles.append(outcome.fullPath)
+      }
       diagnostics += outcome.diagnostics
       resources += outcome.resources
       invalidAddresses.formUnion(outcome.invalidAddresses)
@@ -44,11 +48,14 @@ public struct ManifestLoader: Sendable {
     }
     diagnostics += Self.duplicates(in: resources)
     diagnostics += PathRules(root: root).check(resources)
-    return ManifestSet(
+    var set = ManifestSet(
       root: root, files: files, resources: resources, diagnostics: diagnostics, invalidAddresses: invalidAddresses)
+    set.absoluteFiles = absoluteFiles
+    return set
   }
 
   struct FileOutcome: Sendable {
+    var fullPath: String
     var display: String
     var isManifest = false
     var resources: [Resource] = []
@@ -57,7 +64,7 @@ public struct ManifestLoader: Sendable {
   }
 
   static func loadFile(fullPath: String, display: String) -> FileOutcome {
-    var outcome = FileOutcome(display: display)
+    var outcome = FileOutcome(fullPath: fullPath, display: display)
     guard let data = FileManager.default.contents(atPath: fullPath) else {
       outcome.diagnostics.append(.error("cannot read '\(display)'"))
       return outcome

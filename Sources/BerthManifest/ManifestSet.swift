@@ -6,6 +6,8 @@ public struct ManifestSet: Sendable {
   public var root: String
   /// Manifest files read, as printed in diagnostics.
   public var files: [String]
+  /// The same files as absolute paths, for digests.
+  public var absoluteFiles: [String] = []
   public var resources: [Resource]
   public var diagnostics: [Diagnostic]
   /// Addresses of documents that were declared but failed validation; references to them are not reported again.

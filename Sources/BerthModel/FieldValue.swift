@@ -1,4 +1,7 @@
 /// A scalar or list value of one resource field, as recorded in state and shown in diffs.
+///
+/// Numbers compare by value: `.int(1) == .double(1.0)`, because JSON (saved plans, state) does not
+/// keep the difference and `cpu_cores: 1` and `cpu_cores: 1.0` mean the same thing.
 public enum FieldValue: Hashable, Sendable, Codable, CustomStringConvertible {
   case string(String)
   case int(Int)
@@ -13,6 +16,28 @@ public enum FieldValue: Hashable, Sendable, Codable, CustomStringConvertible {
     case .double(let d): d == d.rounded() && abs(d) < 1e15 ? String(format1: d) : String(d)
     case .bool(let b): String(b)
     case .list(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
+    }
+  }
+
+  public static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
+    switch (lhs, rhs) {
+    case (.string(let a), .string(let b)): a == b
+    case (.bool(let a), .bool(let b)): a == b
+    case (.list(let a), .list(let b)): a == b
+    case (.int(let a), .int(let b)): a == b
+    case (.double(let a), .double(let b)): a == b
+    case (.int(let a), .double(let b)), (.double(let b), .int(let a)): Double(a) == b
+    default: false
+    }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    switch self {
+    case .string(let s): hasher.combine(0); hasher.combine(s)
+    case .bool(let b): hasher.combine(1); hasher.combine(b)
+    case .list(let items): hasher.combine(2); hasher.combine(items)
+    case .int(let i): hasher.combine(3); hasher.combine(Double(i))
+    case .double(let d): hasher.combine(3); hasher.combine(d)
     }
   }
 

@@ -115,11 +115,11 @@ public enum DesiredState {
     for key in attributes.keys.sorted() where key != "revision" {
       hasher.update(data: Data("\(key)=\(attributes[key]!.description)\n".utf8))
     }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+    return String(Hex.encode(hasher.finalize()).prefix(12))
   }
 
   static func digestText(_ text: String) -> String {
-    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    Hex.encode(SHA256.hash(data: Data(text.utf8)))
   }
 
   private static func versionList(_ name: String, _ state: StateSnapshot, planned: Int) -> String {

@@ -13,6 +13,8 @@ public struct PlanInput: Sendable {
   public var observations: [ResourceAddress: Observation]
   /// Digest of the manifest files, for the plan's fingerprint.
   public var manifestsDigest: String
+  /// Problems met while observing (a target that could not be reached); shown with the plan.
+  public var observationDiagnostics: [Diagnostic] = []
 
   public init(
     graph: DesiredGraph, contentDigests: [ResourceAddress: String], state: StateSnapshot,

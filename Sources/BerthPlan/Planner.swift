@@ -17,7 +17,7 @@ public enum Planner {
       hasher.update(data: Data("\(address)=\(digest)\n".utf8))
     }
     return PlanFingerprint(
-      stateSerial: input.state.serial, inputsDigest: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+      stateSerial: input.state.serial, inputsDigest: Hex.encode(hasher.finalize()))
   }
 
   static func order(_ changeSet: ChangeSet, fingerprint: PlanFingerprint, operation: String) -> Plan {

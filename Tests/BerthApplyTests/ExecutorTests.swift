@@ -102,7 +102,7 @@ import Testing
   @Test func longActionsReportThatTheyAreStillRunning() async {
     let log = EventLog()
     let executor = Executor(
-      store: InMemoryStateStore(), performer: ScriptedPerformer(delay: 0.35), heartbeat: 0.1, events: log.append)
+      store: InMemoryStateStore(), performer: ScriptedPerformer(delay: 1.0), heartbeat: 0.1, events: log.append)
     _ = await executor.run(fanOut(1), applyID: 1)
     #expect(log.all.contains { if case .stillRunning(_, _, _) = $0 { return true } else { return false } })
   }

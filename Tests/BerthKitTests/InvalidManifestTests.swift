@@ -18,7 +18,8 @@ import Testing
     let validation = Validation.run(path: folder.path, displayPath: name)
     #expect(!validation.isValid, "fixture \(name) should be invalid")
     let rendered = validation.diagnostics.map(\.description).joined(separator: "\n") + "\n"
-    try expectSnapshot(rendered, file: folder.appendingPathComponent("expected.txt"))
+    let mismatch = SnapshotFile.mismatch(rendered, file: folder.appendingPathComponent("expected.txt"))
+    #expect(mismatch == nil, "\(mismatch ?? "")")
   }
 
   @Test(arguments: cases)

@@ -1,0 +1,91 @@
+import ArgumentParser
+import BerthKit
+import BerthModel
+import Foundation
+
+/// `berth services`: what is deployed, where to call it, and how it is doing.
+struct ServicesCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "services", abstract: "List deployed services and show one.", subcommands: [List.self, Show.self])
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One line per service: health, revision, scoring URI.")
+    @OptionGroup var manifests: ManifestOptions
+
+    func run() async throws {
+      try await UserErrors.report {
+        let reports = try await Reconciler.standard().services(path: manifests.dir)
+        if reports.isEmpty { print("No services deployed yet. Run `berth apply`.") }
+        for report in reports {
+          print("\(report.name)\t\(report.health.rawValue)\t\(report.revision ?? "-")\t\(report.scoringURI ?? "-")")
+        }
+      }
+    }
+  }
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Scoring and swagger URIs, revision, health, models.")
+    @OptionGroup var manifests: ManifestOptions
+    @Argument(help: "The service's name.") var name: String
+
+    func run() async throws {
+      try await UserErrors.report {
+        guard let report = try await Reconciler.standard().services(path: manifests.dir).first(where: { $0.name == name }) else {
+          throw ValidationError("service '\(name)' is not deployed")
+        }
+        print("service/\(report.name)")
+        print("  health:         \(report.health.rawValue) (\(report.message))")
+        print("  compute target: \(report.computeTarget)")
+        print("  revision:       \(report.revision ?? "-")")
+        print("  scoring URI:    \(report.scoringURI ?? "-")")
+        print("  swagger URI:    \(report.swaggerURI ?? "-")")
+        print("  models:         \(report.models.joined(separator: ", "))")
+        if let log = report.logFile { print("  log:            \(log)") }
+        for key in report.outputs.keys.sorted() where !["scoring_uri", "swagger_uri", "revision", "log_file"].contains(key) {
+          print("  \(key): \(Sensitivity.isSensitive(key) ? Sensitivity.mask : report.outputs[key]!.description)")
+        }
+      }
+    }
+  }
+}
+
+/// `berth logs`: the scoring server's log of a service.
+struct LogsCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print (and follow) a service's log.")
+  @OptionGroup var manifests: ManifestOptions
+  @Argument(help: "The service's name.") var service: String
+  @Option(help: "Lines from the end to print first.") var tail = 100
+  @Flag(help: "Keep printing new lines until interrupted.") var follow = false
+
+  func run() async throws {
+    try await UserErrors.report {
+      guard let report = try await Reconciler.standard().services(path: manifests.dir).first(where: { $0.name == service }) else {
+        throw ValidationError("service '\(service)' is not deployed")
+      }
+      guard let file = report.logFile else { throw ValidationError("service '\(service)' records no log file on its target") }
+      try LogFollower(path: file).run(tail: tail, follow: follow)
+    }
+  }
+}
+
+/// Prints the end of a file, then what is appended to it.
+struct LogFollower {
+  let path: String
+
+  func run(tail: Int, follow: Bool) throws {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(path)") }
+    defer { try? handle.close() }
+    let data = try handle.readToEnd() ?? Data()
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    let shown = lines.suffix(tail + (lines.last == "" ? 1 : 0))
+    FileHandle.standardOutput.write(Data(shown.joined(separator: "\n").utf8))
+    guard follow else { return }
+    while true {
+      if let more = try handle.readToEnd(), !more.isEmpty {
+        FileHandle.standardOutput.write(more)
+      } else {
+        Thread.sleep(forTimeInterval: 0.25)
+      }
+    }
+  }
+}

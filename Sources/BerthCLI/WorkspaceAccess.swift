@@ -1,0 +1,14 @@
+import BerthKit
+import BerthManifest
+import BerthState
+
+/// Opens a workspace's state for the commands that only read or edit it (state, models, services, logs).
+enum WorkspaceAccess {
+  /// The workspace of the manifests under `dir` (their Workspace manifest, or the defaults) and its store.
+  /// Works even when other manifests are invalid: reading state must not depend on them.
+  static func open(_ dir: String) throws -> (Workspace, any StateStoring & Locking, Validation) {
+    let validation = Validation.run(path: dir)
+    let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
+    return (workspace, try Reconciler.standard().openState(workspace.state), validation)
+  }
+}

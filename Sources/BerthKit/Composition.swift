@@ -1,0 +1,40 @@
+import BerthModel
+import BerthState
+import BerthTargetAPI
+import BerthTargetLocal
+import Foundation
+
+/// Wires the real parts: the SQLite state store and the local target with its environment builder.
+public enum Composition {
+  /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
+  public static let openState: StateOpening = { location in
+    switch location {
+    case .sqlite(let path):
+      return try SQLiteStateStore(path: path)
+    case .postgres(let url):
+      throw StateError.badLocation(Workspace.redacted(url) + " (PostgreSQL state is not available in this build)")
+    }
+  }
+
+  /// The targets of a workspace. `proxyCommand` starts a local service's port proxy (`berth __proxy`).
+  public static func targets(for workspace: Workspace, proxyCommand: [String]) -> Targets {
+    Targets(
+      providers: [
+        LocalTargetProvider(
+          runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache, proxyCommand: proxyCommand)
+      ],
+      environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache))
+  }
+
+  /// The path of the running executable, for commands that start Berth again (the port proxy).
+  public static func currentExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  }
+}
+
+extension Reconciler {
+  /// The reconciler `berth` uses: SQLite (or PostgreSQL) state and the local target.
+  public static func standard(proxyCommand: [String] = [Composition.currentExecutable(), "__proxy"]) -> Reconciler {
+    Reconciler(targets: { Composition.targets(for: $0, proxyCommand: proxyCommand) }, openState: Composition.openState)
+  }
+}

@@ -1,0 +1,121 @@
+import BerthApply
+import BerthGraph
+import BerthModel
+import BerthPlan
+import BerthState
+import BerthTargetAPI
+import Foundation
+
+/// Performs planned actions for real: registers models, builds environments, calls target providers.
+struct KitPerformer: ActionPerforming {
+  let graph: DesiredGraph
+  /// State as it was when the plan was made: what the old revisions and targets were.
+  let recorded: StateSnapshot
+  let targets: Targets
+  let modelStore: ModelStore
+  let catalog: ModelCatalog
+  let now: @Sendable () -> Date
+
+  func perform(_ action: PlannedAction, context: ActionContext) async throws -> ActionResult {
+    switch action.address.kind {
+    case .model: return try await model(action)
+    case .environment: return try await environment(action, context)
+    case .computeTarget: return try await computeTarget(action, context)
+    case .service: return try await service(action, context)
+    case .inferenceConfig, .workspace: return ActionResult(message: "recorded")
+    }
+  }
+
+  private func model(_ action: PlannedAction) async throws -> ActionResult {
+    switch action.kind {
+    case .register:
+      guard let resource = graph[action.address], case .model(let spec) = resource.spec,
+        case .int(let version)? = action.attributes["version"]
+      else { throw TargetError("\(action.address) is not declared any more; plan again") }
+      let source = resource.baseDirectory + "/" + spec.path
+      let record = try modelStore.register(
+        name: action.address.name, version: version, source: source, description: spec.description, tags: spec.tags, at: now())
+      guard case .string(record.sha256)? = action.attributes["content.sha256"] else {
+        throw TargetError("model '\(action.address.name)' changed on disk after the plan was made; plan again")
+      }
+      await catalog.add(record)
+      return ActionResult(
+        outputs: ["version": .int(version), "store_path": .string(record.storePath)], modelVersion: record,
+        message:
+          "registered version \(version) (\(record.fileCount) file\(record.fileCount == 1 ? "" : "s"), \(record.sizeBytes) bytes)"
+      )
+    case .delete:
+      return ActionResult(removedModel: action.address.name, message: "removed from the registry")
+    default:
+      return ActionResult(outputs: recorded.resources[action.address]?.outputs ?? [:], message: "metadata recorded")
+    }
+  }
+
+  private func environment(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
+    guard action.kind == .build else { return ActionResult(message: "recorded") }
+    guard let builder = targets.environmentBuilder else {
+      throw TargetError("this build of Berth cannot build local Python environments")
+    }
+    guard let resource = graph[action.address], case .environment(let spec) = resource.spec else {
+      throw TargetError("\(action.address) is not declared any more; plan again")
+    }
+    let response = try await builder.build(
+      EnvironmentBuildRequest(
+        name: action.address.name, condaFile: resource.baseDirectory + "/" + spec.condaFile, progress: context.progress))
+    return ActionResult(outputs: response.outputs, message: response.message)
+  }
+
+  private func computeTarget(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
+    guard action.kind == .provision else { return ActionResult(message: "forgotten (nothing on the target was removed)") }
+    guard let resource = graph[action.address], case .computeTarget(let spec) = resource.spec else {
+      throw TargetError("\(action.address) is not declared any more; plan again")
+    }
+    let response = try await targets.provider(for: spec.type).apply(
+      ApplyRequest(operation: .provision(name: action.address.name, spec), progress: context.progress))
+    return ActionResult(outputs: response.outputs, message: response.message)
+  }
+
+  private func service(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
+    let previous = recorded.resources[action.address]
+    let previousOutputs = previous?.outputs ?? [:]
+    let resolver = ServiceResolver(graph: graph, catalog: catalog)
+    switch action.kind {
+    case .delete:
+      try await provider(forRecorded: previous).apply(
+        ApplyRequest(operation: .delete(name: action.address.name, previous: previousOutputs), progress: context.progress))
+      return ActionResult(message: "deleted")
+    case .replace:
+      // The old one goes first: a replaced service changes what cannot change in place (its target or port).
+      try await provider(forRecorded: previous).apply(
+        ApplyRequest(operation: .delete(name: action.address.name, previous: previousOutputs), progress: context.progress))
+      let deployment = try await resolver.deployment(for: action)
+      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
+        ApplyRequest(operation: .deploy(deployment), progress: context.progress))
+      return ActionResult(outputs: response.outputs, message: response.message)
+    case .update where previous != nil:
+      let deployment = try await resolver.deployment(for: action)
+      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
+        ApplyRequest(operation: .update(deployment, previous: previousOutputs), progress: context.progress))
+      return ActionResult(outputs: response.outputs, message: response.message)
+    default:
+      let deployment = try await resolver.deployment(for: action)
+      let operation: ApplyOperation = previous == nil ? .deploy(deployment) : .update(deployment, previous: previousOutputs)
+      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
+        ApplyRequest(operation: operation, progress: context.progress))
+      return ActionResult(outputs: response.outputs, message: response.message)
+    }
+  }
+
+  /// The provider of the compute target a service was recorded on (which may be gone from the manifests).
+  private func provider(forRecorded record: ResourceRecord?) throws -> any TargetProvider {
+    guard let record, case .string(let targetName)? = record.attributes["compute_target"] else {
+      throw TargetError("no record of where this service runs")
+    }
+    let address = ResourceAddress(.computeTarget, targetName)
+    if case .computeTarget(let spec)? = graph[address]?.spec { return try targets.provider(for: spec.type) }
+    if case .string(let type)? = recorded.resources[address]?.attributes["type"], let computeType = ComputeType(rawValue: type) {
+      return try targets.provider(for: computeType)
+    }
+    throw TargetError("compute target '\(targetName)' of this service is unknown")
+  }
+}

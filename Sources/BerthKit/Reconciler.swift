@@ -1,0 +1,150 @@
+import BerthApply
+import BerthGraph
+import BerthManifest
+import BerthModel
+import BerthPlan
+import BerthState
+import BerthTargetAPI
+import Crypto
+import Foundation
+
+/// Opens the state store of a workspace.
+public typealias StateOpening = @Sendable (Workspace.StateLocation) throws -> any StateStoring & Locking
+
+/// The plan / apply / destroy loop: load manifests, measure content, read state and targets, plan, execute.
+public struct Reconciler: Sendable {
+  /// The targets for a workspace (their runtime and cache folders live in it).
+  public var targets: @Sendable (Workspace) -> Targets
+  public var openState: StateOpening
+  public var now: @Sendable () -> Date
+  /// Who is applying, recorded with locks and history.
+  public var who: String
+
+  public init(
+    targets: @escaping @Sendable (Workspace) -> Targets, openState: @escaping StateOpening,
+    now: @escaping @Sendable () -> Date = Date.init,
+    who: String = Reconciler.defaultWho()
+  ) {
+    self.targets = targets
+    self.openState = openState
+    self.now = now
+    self.who = who
+  }
+
+  public static func defaultWho() -> String {
+    ProcessInfo.processInfo.environment["BERTH_WHO"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+  }
+
+  /// Everything read from disk, state and targets that a plan needs.
+  public struct Context: Sendable {
+    public var validation: Validation
+    public var workspace: Workspace
+    public var store: any StateStoring & Locking
+    public var targets: Targets
+    public var input: PlanInput
+    public var hashCache: HashCache
+  }
+
+  /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
+  public func prepare(path: String, observe: Bool = true) async throws -> (Context?, [Diagnostic]) {
+    let validation = Validation.run(path: path)
+    guard validation.isValid else { return (nil, validation.diagnostics) }
+    let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
+    let store = try openState(workspace.state)
+    let context = try await context(validation: validation, workspace: workspace, store: store, observe: observe)
+    return (context, validation.diagnostics + context.input.observationDiagnostics)
+  }
+
+  func context(validation: Validation, workspace: Workspace, store: any StateStoring & Locking, observe: Bool) async throws
+    -> Context
+  {
+    let cache = HashCache(file: workspace.hashCacheFile)
+    let digests = try ContentDigests.measure(validation.graph, hasher: ContentHasher(cache: cache))
+    let state = try await store.snapshot()
+    var observations: [ResourceAddress: Observation] = [:]
+    var observationDiagnostics: [Diagnostic] = []
+    if observe {
+      (observations, observationDiagnostics) = await Observer(targets: targets(workspace)).observe(
+        graph: validation.graph, state: state)
+    }
+    var input = PlanInput(
+      graph: validation.graph, contentDigests: digests, state: state, observations: observations,
+      manifestsDigest: try Self.digest(files: validation.manifests.absoluteFiles))
+    input.observationDiagnostics = observationDiagnostics
+    return Context(
+      validation: validation, workspace: workspace, store: store, targets: targets(workspace), input: input, hashCache: cache)
+  }
+
+  public func plan(_ context: Context, destroy: Bool = false) -> Plan {
+    var plan = Planner.plan(context.input, destroy: destroy)
+    plan.diagnostics = context.input.observationDiagnostics + plan.diagnostics
+    return plan
+  }
+
+  /// Runs a plan under the state lock. A plan made earlier (saved to a file) is refused if state or inputs changed.
+  public func apply(
+    _ plan: Plan, context: Context, parallelism: Int, events: @escaping @Sendable (ExecutionEvent) -> Void
+  ) async throws -> ExecutionSummary {
+    let fresh = try await context.store.snapshot()
+    guard fresh.serial == plan.fingerprint.stateSerial else {
+      throw ReconcileError.stalePlan(
+        "the state changed since the plan was made (serial \(plan.fingerprint.stateSerial) → \(fresh.serial))")
+    }
+    guard Planner.fingerprint(context.input).inputsDigest == plan.fingerprint.inputsDigest else {
+      throw ReconcileError.stalePlan("the manifests or the files they name changed since the plan was made")
+    }
+    guard !plan.diagnostics.hasErrors else { throw ReconcileError.planHasErrors }
+    let store = context.store
+    let applyID = try await store.beginApply(operation: plan.operation, who: who, planDigest: Self.digest(plan), at: now())
+    let performer = KitPerformer(
+      graph: context.input.graph, recorded: context.input.state, targets: context.targets,
+      modelStore: ModelStore(root: context.workspace.modelStore, hasher: ContentHasher(cache: context.hashCache)),
+      catalog: ModelCatalog(context.input.state.modelVersions), now: now)
+    let summary = await Executor(store: store, performer: performer, parallelism: parallelism, now: now, events: events)
+      .run(plan, applyID: applyID)
+    try await store.finishApply(id: applyID, result: summary.isSuccess ? "succeeded" : "failed", at: now())
+    context.hashCache.save()
+    return summary
+  }
+
+  /// Takes the state lock for `operation`, runs `body`, and always releases it.
+  public func withLock<T: Sendable>(
+    _ store: any StateStoring & Locking, operation: String, timeout: TimeInterval, _ body: () async throws -> T
+  ) async throws -> T {
+    let lock = try await store.acquire(operation: operation, who: who, timeout: timeout)
+    do {
+      let result = try await body()
+      try await store.release(lock)
+      return result
+    } catch {
+      try? await store.release(lock)
+      throw error
+    }
+  }
+
+  static func digest(files: [String]) throws -> String {
+    var hasher = SHA256()
+    for file in files.sorted() {
+      hasher.update(data: Data(file.utf8))
+      hasher.update(data: try Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+    return ContentHasher.hex(hasher.finalize())
+  }
+
+  static func digest(_ plan: Plan) -> String {
+    (try? PlanJSON.encode(plan)).map { ContentHasher.hex(SHA256.hash(data: $0)) } ?? ""
+  }
+}
+
+/// Why an apply did not start.
+public enum ReconcileError: Error, CustomStringConvertible, Equatable {
+  case stalePlan(String)
+  case planHasErrors
+
+  public var description: String {
+    switch self {
+    case .stalePlan(let why): "saved plan is stale: \(why)\n  hint: run `berth plan` again"
+    case .planHasErrors: "the plan has errors; fix them and plan again"
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import BerthModel
+import BerthState
+import BerthTargetAPI
+import Foundation
+
+/// One deployed service as `berth services` shows it: where to call it, what it runs, how it is doing.
+public struct ServiceReport: Sendable {
+  public var name: String
+  public var computeTarget: String
+  public var revision: String?
+  public var health: Health
+  public var message: String
+  public var scoringURI: String?
+  public var swaggerURI: String?
+  public var models: [String]
+  public var logFile: String?
+  public var outputs: Attributes
+}
+
+extension Reconciler {
+  /// Reports on every recorded service, observing each compute target once.
+  public func services(path: String) async throws -> [ServiceReport] {
+    let validation = Validation.run(path: path)
+    let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
+    let store = try openState(workspace.state)
+    let state = try await store.snapshot()
+    let (observations, _) = await Observer(targets: targets(workspace)).observe(graph: validation.graph, state: state)
+    return state.resources.filter { $0.key.kind == .service }.sorted { $0.key < $1.key }.map { address, record in
+      func text(_ value: FieldValue?) -> String? { if case .string(let s)? = value { s } else { nil } }
+      let observation = observations[address]
+      var models: [String] = []
+      if case .list(let items)? = record.attributes["models"] {
+        for case .string(let item) in items { models.append(item) }
+      }
+      return ServiceReport(
+        name: address.name, computeTarget: text(record.attributes["compute_target"]) ?? "?",
+        revision: observation?.revision ?? text(record.outputs["revision"]), health: observation?.health ?? .unknown,
+        message: observation?.message ?? "not observed", scoringURI: text(record.outputs["scoring_uri"]),
+        swaggerURI: text(record.outputs["swagger_uri"]), models: models, logFile: text(record.outputs["log_file"]),
+        outputs: record.outputs)
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import BerthModel
+import BerthTargetAPI
+
+/// The target providers and environment builder an apply can use, by compute target type.
+public struct Targets: Sendable {
+  public var providers: [ComputeType: any TargetProvider]
+  public var environmentBuilder: (any EnvironmentBuilding)?
+
+  public init(providers: [any TargetProvider], environmentBuilder: (any EnvironmentBuilding)? = nil) {
+    self.providers = Dictionary(providers.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
+    self.environmentBuilder = environmentBuilder
+  }
+
+  public func provider(for type: ComputeType) throws -> any TargetProvider {
+    guard let provider = providers[type] else {
+      throw TargetError(
+        "no provider for compute target type '\(type.rawValue)' in this build of Berth; supported: "
+          + providers.keys.map(\.rawValue).sorted().joined(separator: ", "))
+    }
+    return provider
+  }
+}

@@ -1,0 +1,86 @@
+import BerthModel
+import BerthTargetAPI
+import Foundation
+
+/// Builds a service's Python environment from its conda file, once per content hash.
+///
+/// Reads the conda file, picks the interpreter it asks for, and builds with
+/// `PythonEnvironmentBuilder` into the cache. A second build of the same
+/// content (the `build` action of an environment, then a deploy that uses it)
+/// returns the cached environment at once.
+///
+/// `gunicorn` is not pinned: a conda file that does not name it gets what
+/// `azureml-inference-server-http` requires (`gunicorn>=23`); Berth's local
+/// target uses no option whose meaning differs between those versions.
+public struct LocalEnvironmentBuilder: EnvironmentBuilding {
+  /// The environment cache folder.
+  public let cacheDirectory: String
+  private let builder: PythonEnvironmentBuilder
+  private let locator: PythonInterpreterLocator
+
+  /// Creates a builder for the cache at `cacheDirectory`; `runner` runs python, uv and pip.
+  public init(
+    cacheDirectory: String, options: PythonEnvironmentBuilder.Options = .init(),
+    runner: any CommandRunning = SpawnedCommandRunner(),
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) {
+    self.cacheDirectory = cacheDirectory
+    self.builder = PythonEnvironmentBuilder(
+      cacheDirectory: cacheDirectory, options: options, runner: runner, environment: environment)
+    self.locator = PythonInterpreterLocator(runner: runner, environment: environment)
+  }
+
+  /// Builds (or reuses) the environment and reports `python_version`, `environment_hash` and `reused`.
+  public func build(_ request: EnvironmentBuildRequest) async throws -> EnvironmentBuildResponse {
+    let prepared = try await prepare(condaFile: request.condaFile, progress: request.progress)
+    return EnvironmentBuildResponse(outputs: prepared.outputs, message: prepared.message)
+  }
+
+  /// The environment for `condaFile`, built now unless cached; throws `TargetError`.
+  public func prepare(condaFile: String, progress: @escaping @Sendable (String) -> Void = { _ in })
+    async throws -> PreparedEnvironment
+  {
+    try await reportingTargetErrors {
+      let spec = try CondaEnvironmentFile.load(path: condaFile).pythonEnvironmentSpec()
+      let interpreter = try locator.locate(version: spec.pythonVersion)
+      for warning in spec.warnings + interpreter.warnings { progress("warning: \(warning)") }
+      let built = try await builder.build(spec, interpreter: interpreter) { line in
+        // Installer chatter stays out of the apply output; the builder's own steps are worth showing.
+        if line.hasPrefix("==> ") { progress(String(line.dropFirst(4))) }
+      }
+      return PreparedEnvironment(
+        environment: built, interpreter: interpreter, marker: EnvironmentMarker.read(root: built.root))
+    }
+  }
+}
+
+/// A ready environment with what is worth recording about it.
+public struct PreparedEnvironment: Sendable {
+  /// Where it is and how it was obtained.
+  public var environment: BuiltEnvironment
+  /// The interpreter it was built for.
+  public var interpreter: PythonInterpreter
+  /// Its marker (installer, installed packages), when readable.
+  public var marker: EnvironmentMarker?
+
+  /// `python_version`, `environment_hash`, `reused`.
+  public var outputs: Attributes {
+    [
+      "python_version": .string(marker?.interpreterVersion ?? interpreter.version),
+      "environment_hash": .string(environment.hash),
+      "reused": .bool(environment.reused),
+    ]
+  }
+
+  /// "built in 4.2 s (uv 0.5.1, 57 packages)" or "reused cached environment ab12cd34ef56…".
+  public var message: String {
+    if environment.reused { return "reused cached environment \(environment.hash.prefix(12))…" }
+    let seconds = String(format: "%.1f", environment.duration.inSeconds)
+    var details: [String] = []
+    if let marker {
+      details.append(marker.installer)
+      details.append("\(marker.installedPackages.count) packages")
+    }
+    return "built in \(seconds) s" + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
+  }
+}

@@ -1,0 +1,74 @@
+/// What runs for one service right now: its proxies and revisions, from the records and from a process scan.
+struct ServiceInventory: Sendable {
+  /// A live port proxy of the service.
+  struct Proxy: Sendable, Hashable {
+    var pid: Int32
+    var port: Int
+    /// Its record in `proxy.json`, when that record is the one that matches.
+    var record: ProxyRecord?
+  }
+
+  /// A revision folder and the live process groups that belong to it.
+  struct Revision: Sendable, Hashable {
+    var name: String
+    /// `server.json`, if it was written.
+    var handle: ScoringProcessHandle?
+    /// Live process groups of the revision (recorded or found by the scan).
+    var processGroups: Set<Int32>
+    /// Whether the folder exists.
+    var hasFolder: Bool
+    /// The private port it listens on, from `server.json` or its command line.
+    var port: Int?
+
+    /// True when the recorded server is alive.
+    var isRecordedServerAlive: Bool {
+      guard let handle else { return false }
+      return ProcessLiveness.isAlive(pid: handle.pid, startTime: handle.startTime)
+    }
+  }
+
+  var proxies: [Proxy]
+  var revisions: [Revision]
+  /// The backend port in the route file.
+  var routedPort: Int?
+
+  /// Reads the records under `layout` and scans for processes they do not mention.
+  static func read(_ layout: ServiceLayout) -> ServiceInventory {
+    let found = ServiceProcessScan.scan(serviceRoot: layout.root)
+    var proxies: [Proxy] = []
+    let record = ProxyRecord.read(layout.proxyRecordFile)
+    if let record, record.isAlive {
+      proxies.append(Proxy(pid: record.pid, port: record.port, record: record))
+    }
+    for process in found where process.role == .proxy && !proxies.contains(where: { $0.pid == process.processGroup }) {
+      let status = ProxyStatus.read(layout.proxyStatusFile)
+      let port = process.port ?? (status?.pid == process.pid ? status?.listenPort : nil)
+      guard let port else { continue }
+      proxies.append(Proxy(pid: process.processGroup, port: port, record: nil))
+    }
+
+    var revisions: [String: Revision] = [:]
+    for name in layout.revisionNames() {
+      let handle = layout.revision(name).readServerRecord()
+      var groups: Set<Int32> = []
+      if let handle, ProcessLiveness.isAlive(pid: handle.pid, startTime: handle.startTime) { groups.insert(handle.processGroup) }
+      revisions[name] = Revision(name: name, handle: handle, processGroups: groups, hasFolder: true, port: handle?.port)
+    }
+    for process in found where process.role == .revision {
+      let name = process.revision ?? "unknown"
+      var revision = revisions[name] ?? Revision(name: name, handle: nil, processGroups: [], hasFolder: false, port: nil)
+      revision.processGroups.insert(process.processGroup)
+      revision.port = revision.port ?? process.port
+      revisions[name] = revision
+    }
+    return ServiceInventory(
+      proxies: proxies, revisions: revisions.values.sorted { $0.name < $1.name },
+      routedPort: RouteFile.read(layout.routeFile))
+  }
+
+  /// The live proxy listening on `port`, if any.
+  func proxy(on port: Int) -> Proxy? { proxies.first { $0.port == port } }
+
+  /// The revision called `name`, if it has a folder or a process.
+  func revision(_ name: String) -> Revision? { revisions.first { $0.name == name } }
+}

@@ -1,0 +1,190 @@
+import BerthModel
+import BerthTargetAPI
+import Foundation
+import Testing
+
+@testable import BerthTargetLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local target with real processes: azmlinfsrv revisions behind a `berth __proxy` port proxy.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct LocalTargetProviderTests {
+  let fixture: LocalServiceFixture
+  let provider: LocalTargetProvider
+
+  init() throws {
+    fixture = try LocalServiceFixture()
+    provider = LocalTargetProvider(
+      runtimeDirectory: fixture.runtime, environmentCache: SharedEnvironment.cacheDirectory,
+      proxyCommand: ProxyProgram.command ?? [], timings: LocalTargetTimings(stopGrace: .seconds(10)))
+  }
+
+  static var hasProxyProgram: Bool { ProxyProgram.command != nil }
+
+  @Test(
+    .enabled(
+      if: hasProxyProgram,
+      "needs the built 'berth' (with __proxy) beside the test binary, or swiftc to build a stand-alone proxy"))
+  func deployUpdateFailObserveDelete() async throws {
+    defer { stopEverything() }
+    print("proxy program: \(ProxyProgram.origin)")
+    let layout = provider.layout(of: "coef")
+    let client = LoopbackHTTPClient(timeout: .seconds(30))
+    try await SharedEnvironment.built()  // the conda file hashes to this environment: deploys reuse it
+
+    _ = try await provider.apply(ApplyRequest(operation: .provision(name: "laptop", ComputeTargetSpec(type: .local))))
+
+    // Deploy: the public port is chosen once and serves the model.
+    let v1 = try fixture.deployment(revision: "rev0000001", models: [fixture.model(version: 1, coefficient: 2)])
+    let progress = ProgressLines()
+    let deployStart = ContinuousClock.now
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(v1), progress: progress.sink))
+    let port = try #require(deployed.outputs.int("port"))
+    let first = try client.postJSON(port: port, body: #"{"data": [1, 2, 3]}"#)
+    print("deploy → first 200 (warm environment): \(ContinuousClock.now - deployStart); \(deployed.message)")
+    print(progress.lines.map { "  | " + $0 }.joined(separator: "\n"))
+    #expect(first.status == 200)
+    let answer = try #require(try JSONSerialization.jsonObject(with: first.body) as? [String: Any])
+    #expect(answer["prediction"] as? [Int] == [2, 4, 6])
+    #expect(answer["label"] as? String == "fixture")
+    #expect(answer["preload"] as? String == "true")
+    let revision1 = layout.revision("rev0000001")
+    #expect(answer["model_dir"] as? String == revision1.modelsRoot + "/coef/1")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: revision1.modelsRoot + "/coef/1") == fixture.root + "/store/v1")
+    #expect(try client.get(port: port, path: "/swagger.json").status == 200)
+    #expect(progress.lines.first == "building environment…")
+    #expect(progress.lines.contains { $0.hasPrefix("reused cached environment") })
+    #expect(progress.lines.contains { $0.hasPrefix("starting revision rev0000001 on internal port") })
+    #expect(progress.lines.contains { $0.hasPrefix("healthy after") })
+    #expect(deployed.outputs["scoring_uri"] == .string("http://localhost:\(port)/score"))
+    #expect(deployed.outputs["swagger_uri"] == .string("http://localhost:\(port)/swagger.json"))
+    #expect(deployed.outputs["revision"] == .string("rev0000001"))
+    #expect(deployed.outputs["model_dir"] == .string(revision1.modelsRoot + "/coef/1"))
+    #expect(deployed.outputs["log_file"] == .string(revision1.serverLogFile))
+    let proxyPid = Int32(try #require(deployed.outputs.int("proxy_pid")))
+    let pid1 = Int32(try #require(deployed.outputs.int("pid")))
+    #expect(getsid(proxyPid) == proxyPid, "the proxy runs detached in its own session")
+
+    // Records lost (Berth killed before recording): a redeploy adopts the proxy and replaces the unknown
+    // server without dropping a request.
+    try FileManager.default.removeItem(atPath: layout.proxyRecordFile)
+    try FileManager.default.removeItem(atPath: revision1.serverRecordFile)
+    let orphanLoad = ScoringLoad(port: port, threads: 4)
+    let redeployProgress = ProgressLines()
+    let redeployed = try await provider.apply(ApplyRequest(operation: .deploy(v1), progress: redeployProgress.sink))
+    try await Task.sleep(for: .milliseconds(300))
+    orphanLoad.stop()
+    print("redeploy with lost records: \(orphanLoad.succeeded) requests, \(orphanLoad.failures.count) failed")
+    #expect(orphanLoad.failures.isEmpty, "\(orphanLoad.failures.prefix(5))")
+    #expect(redeployProgress.lines.contains { $0.hasPrefix("adopted the running proxy on port \(port)") })
+    #expect(redeployProgress.lines.contains { $0.contains("cannot be kept") })
+    #expect(redeployed.outputs.int("proxy_pid") == Int(proxyPid))
+    #expect(redeployed.outputs.int("port") == port)
+    #expect(eventually { !ProcessLiveness.isAlive(pid: pid1) })
+    #expect(layout.revisionNames() == ["rev0000001"])
+    let pid1b = Int32(try #require(redeployed.outputs.int("pid")))
+    #expect(try client.postJSON(port: port, body: #"{"data": [5]}"#).status == 200)
+
+    // Update under load: no request fails, answers move to the new model.
+    let v2 = try fixture.deployment(revision: "rev0000002", models: [fixture.model(version: 2, coefficient: 3)])
+    let load = ScoringLoad(port: port, threads: 8)
+    try await Task.sleep(for: .milliseconds(300))
+    let updateProgress = ProgressLines()
+    let updated = try await provider.apply(
+      ApplyRequest(operation: .update(v2, previous: redeployed.outputs), progress: updateProgress.sink))
+    try await Task.sleep(for: .milliseconds(500))
+    load.stop()
+    print("update: \(updated.message)")
+    print(updateProgress.lines.map { "  | " + $0 }.joined(separator: "\n"))
+    print("load: \(load.succeeded) succeeded, \(load.failures.count) failed")
+    #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
+    #expect(load.versions.contains(1) && load.versions.contains(2))
+    #expect(load.versions.suffix(8).allSatisfy { $0 == 2 })
+    #expect(updated.outputs.int("port") == port, "the public port is kept")
+    #expect(updated.outputs.int("proxy_pid") == Int(proxyPid))
+    #expect(!ProcessLiveness.isAlive(pid: pid1b), "the old revision is stopped")
+    #expect(!FileManager.default.fileExists(atPath: revision1.root), "and its folder removed")
+    let pid2 = Int32(try #require(updated.outputs.int("pid")))
+
+    // A revision whose init() fails: the error carries the log, the old revision keeps serving.
+    let broken = try fixture.deployment(
+      revision: "rev0000003", models: [fixture.model(version: 3, coefficient: 4)], entryScript: "failing.py")
+    do {
+      _ = try await provider.apply(ApplyRequest(operation: .update(broken, previous: updated.outputs)))
+      Issue.record("a revision whose init() raises must not deploy")
+    } catch let error as TargetError {
+      #expect(error.message.hasPrefix("revision rev0000003 failed to start: init() failed (exit code 3)"))
+      #expect(error.logTail.contains { $0.contains("coefficient file is corrupt: boom-7") }, "\(error.logTail)")
+      #expect(error.logTail.count <= 40)
+    }
+    #expect(FileManager.default.fileExists(atPath: layout.failedStartLog))
+    #expect(!FileManager.default.fileExists(atPath: layout.revision("rev0000003").root))
+    let still = try client.postJSON(port: port, body: #"{"data": [1]}"#)
+    #expect((try JSONSerialization.jsonObject(with: still.body) as? [String: Any])?["version"] as? Int == 2)
+
+    // Observe: healthy, then missing once the revision's server dies.
+    let request = ObserveRequest(
+      computeTargetName: "laptop", computeTarget: ComputeTargetSpec(type: .local),
+      services: [
+        ObservedService(name: "coef", recordedOutputs: updated.outputs), ObservedService(name: "ghost", recordedOutputs: [:]),
+      ])
+    let healthy = try await provider.observe(request)
+    #expect(healthy.services["coef"]?.health == .healthy)
+    #expect(healthy.services["coef"]?.revision == "rev0000002")
+    #expect(healthy.services["ghost"]?.health == .missing)
+    #expect(healthy.backendCalls == 1)
+    kill(pid2, SIGKILL)
+    #expect(eventually { !ProcessLiveness.isAlive(pid: pid2) })
+    let missing = try await provider.observe(request)
+    #expect(missing.services["coef"]?.health == .missing)
+    #expect(missing.services["coef"]?.message == "process \(pid2) is not running")
+    #expect(missing.backendCalls == 0)
+
+    // Delete: every process of the service ends (the orphaned worker too) and the port is free.
+    let deleted = try await provider.apply(ApplyRequest(operation: .delete(name: "coef", previous: updated.outputs)))
+    print("delete: \(deleted.message)")
+    #expect(PortProbe.isFree(port: port))
+    #expect(!ProcessLiveness.isAlive(pid: proxyPid))
+    #expect(ServiceProcessScan.scan(serviceRoot: layout.root).isEmpty)
+    #expect(Self.processesMentioning(fixture.runtime).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: layout.root))
+  }
+
+  @Test func aTakenPublicPortFailsBeforeAnythingStarts() async throws {
+    defer { stopEverything() }
+    let holder = try FakeBackend(name: "someone else")
+    defer { holder.stop() }
+    let deployment = try fixture.deployment(
+      revision: "rev0000009", models: [fixture.model(version: 1, coefficient: 2)], settings: ["port": .int(holder.port)])
+    await #expect {
+      _ = try await provider.apply(ApplyRequest(operation: .deploy(deployment)))
+    } throws: { error in
+      (error as? TargetError)?.message.hasPrefix("port \(holder.port) is in use by another program") == true
+    }
+    #expect(provider.layout(of: "coef").revisionNames().isEmpty)
+  }
+
+  /// Stops whatever a failed test left running for the service, then removes the fixture.
+  func stopEverything() {
+    for found in ServiceProcessScan.scan(serviceRoot: provider.layout(of: "coef").root) {
+      _ = ScoringProcess.stopBlocking(processGroup: found.processGroup, grace: .seconds(5))
+    }
+    fixture.remove()
+  }
+
+  /// Pids whose command line or environment mentions `path` (live, not zombies).
+  static func processesMentioning(_ path: String) -> [Int32] {
+    let needle = Data(path.utf8)
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+      guard pid != getpid(), ProcessLiveness.isAlive(pid: pid) else { return false }
+      return ["cmdline", "environ"].contains { file in
+        FileManager.default.contents(atPath: "/proc/\(pid)/\(file)")?.range(of: needle) != nil
+      }
+    }
+  }
+}

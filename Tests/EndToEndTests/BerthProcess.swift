@@ -1,0 +1,92 @@
+import Foundation
+
+/// Runs the built `berth` executable as a user would, capturing its output.
+struct BerthProcess {
+  /// `berth` beside the test bundle (`swift build --build-tests` builds both into the same folder).
+  static let executable: URL = {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = directory.appendingPathComponent("berth")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    return URL(fileURLWithPath: "/work/main/.build/debug/berth")
+  }()
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var output: String { stdout + stderr }
+  }
+
+  /// Runs to completion with `arguments` in `directory`.
+  @discardableResult
+  static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Result {
+    let process = try start(arguments, in: directory, environment: environment)
+    let out = process.standardOutput as! Pipe
+    let err = process.standardError as! Pipe
+    let outData = ReadAll(out.fileHandleForReading)
+    let errData = ReadAll(err.fileHandleForReading)
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text())
+  }
+
+  /// Starts without waiting; the caller reads or kills it.
+  static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    process.standardOutput = Pipe()
+    process.standardError = Pipe()
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+}
+
+/// Drains a pipe on a background thread so a chatty child never blocks on a full pipe.
+final class ReadAll: @unchecked Sendable {
+  private var data = Data()
+  private let done = DispatchSemaphore(value: 0)
+
+  init(_ handle: FileHandle) {
+    Thread.detachNewThread { [self] in
+      data = handle.readDataToEndOfFile()
+      done.signal()
+    }
+  }
+
+  func text() -> String {
+    done.wait()
+    return String(decoding: data, as: UTF8.self)
+  }
+}
+
+/// A scratch folder removed at the end of the test.
+final class ScratchDirectory {
+  let path: String
+
+  init(_ name: String) throws {
+    path = NSTemporaryDirectory() + "berth-e2e-\(name)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  func write(_ relative: String, _ text: String) throws {
+    let full = path + "/" + relative
+    try FileManager.default.createDirectory(
+      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: full, atomically: true, encoding: .utf8)
+  }
+
+  deinit {
+    // Registered models are read-only; make them writable so the folder can go.
+    _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+w", path]).waitUntilExit()
+    try? FileManager.default.removeItem(atPath: path)
+  }
+}
