@@ -50,7 +50,7 @@ let package = Package(
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
     .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["berth"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]
 )

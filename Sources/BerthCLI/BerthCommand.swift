@@ -11,7 +11,8 @@ public struct BerthCommand: AsyncParsableCommand {
       """,
     version: BerthVersion.current,
     subcommands: [
-      ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, GraphCommand.self, StateCommand.self,
+      ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
+      GraphCommand.self, StateCommand.self,
       ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self,
     ]
   )

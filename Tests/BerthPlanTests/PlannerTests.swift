@@ -171,3 +171,41 @@ import Testing
     #expect(decoded.actions.last?.attributes == plan.actions.last?.attributes)
   }
 }
+
+@Suite struct DriftReportTests {
+  static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+  @Test func cleanWhenAppliedAndRunning() async {
+    let scenario = PlanScenario.diabetes()
+    let state = await PlanScenario.applied(scenario.plan(), to: StateSnapshot())
+    let revision = state.resources[ResourceAddress(.service, "diabetes-local")]!.outputs["revision"]!
+    guard case .string(let running) = revision else { Issue.record("no revision"); return }
+    let report = DriftReport.make(
+      scenario.input(
+        state: state,
+        observations: [ResourceAddress(.service, "diabetes-local"): Observation(health: .healthy, revision: running)]))
+    #expect(report.isClean)
+  }
+
+  @Test func reportsWhatChangedOutsideAndWhatIsPending() async throws {
+    var scenario = PlanScenario.diabetes()
+    let state = await PlanScenario.applied(scenario.plan(), to: StateSnapshot())
+    scenario.digests[ResourceAddress(.model, "diabetes-ridge")] = String(repeating: "9f3c", count: 16)
+    let report = DriftReport.make(
+      scenario.input(
+        state: state,
+        observations: [
+          ResourceAddress(.service, "diabetes-local"): Observation(health: .missing, message: "process 4242 is not running")
+        ]))
+    #expect(report.drifted.map(\.address.description) == ["service/diabetes-local"])
+    #expect(report.pending.map(\.kind) == [.register, .update])
+    let text = SnapshotFile.mismatch(DriftTextRenderer.render(report), file: Self.snapshots.appendingPathComponent("drift.txt"))
+    #expect(text == nil, "\(text ?? "")")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let json = SnapshotFile.mismatch(
+      String(decoding: try encoder.encode(report), as: UTF8.self) + "\n",
+      file: Self.snapshots.appendingPathComponent("drift.json"))
+    #expect(json == nil, "\(json ?? "")")
+  }
+}
