@@ -41,6 +41,13 @@ func report(_ name: String, size: Int, _ seconds: Double, _ extra: String = "") 
 }
 
 let options = BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+if options.suites == ["local"] {
+  let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+    .appendingPathComponent("manifests/examples/diabetes").path
+  try await LocalBench(example: example, duration: 10, threads: 4).run()
+  exit(0)
+}
 print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
 for size in options.sizes {
   let files = max(1, Int(Double(size) * options.filesPerResource))
