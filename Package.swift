@@ -13,6 +13,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
   ],
   targets: [
     .target(name: "BerthModel"),
@@ -25,6 +26,9 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthState", dependencies: ["BerthModel", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(
+      name: "BerthStatePostgres",
+      dependencies: ["BerthModel", "BerthState", .product(name: "PostgresNIO", package: "postgres-nio")]),
     .target(name: "BerthTargetAPI", dependencies: ["BerthModel"]),
     .target(
       name: "BerthPlan",
@@ -35,8 +39,8 @@ let package = Package(
     .target(
       name: "BerthKit",
       dependencies: [
-        "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthPlan", "BerthApply", "BerthTargetAPI",
-        "BerthTargetLocal", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStatePostgres", "BerthPlan", "BerthApply",
+        "BerthTargetAPI", "BerthTargetLocal", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
     .target(
@@ -50,7 +54,7 @@ let package = Package(
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
     .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
-    .testTarget(name: "BerthStateTests", dependencies: ["BerthState"]),
+    .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]

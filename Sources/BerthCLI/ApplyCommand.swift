@@ -68,9 +68,19 @@ struct ApplyRun {
   }
 
   private func perform() async throws {
+    // A saved plan names the manifests it was made from; read the same ones.
+    let saved = try planFile.map { try PlanJSON.decode(Data(contentsOf: URL(fileURLWithPath: $0))) }
+    var manifests = self.manifests
+    if let source = saved?.source {
+      if let dir = manifests.dir, dir != source.dir {
+        throw ValidationError("the plan was made from --dir \(source.dir), not \(dir); plan again for these manifests")
+      }
+      manifests.dir = source.dir
+      if manifests.overlay.isEmpty { manifests.overlay = source.overlays }
+    }
     let terminal = Terminal(noColorFlag: output.noColor)
     let reconciler = Reconciler.standard()
-    let validation = Validation.run(path: manifests.dir)
+    let validation = Validation.run(path: manifests.path, overlays: manifests.overlay)
     guard validation.isValid else {
       terminal.printDiagnostics(validation.diagnostics)
       throw ExitCode(1)
@@ -78,14 +88,14 @@ struct ApplyRun {
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try reconciler.openState(workspace.state)
     let summary: ExecutionSummary? = try await reconciler.withLock(store, operation: operation, timeout: execution.lockTimeout) {
-      let (context, diagnostics) = try await reconciler.prepare(path: manifests.dir)
+      let (context, diagnostics) = try await reconciler.prepare(path: manifests.path, overlays: manifests.overlay)
       guard let context else {
         terminal.printDiagnostics(diagnostics)
         throw ExitCode(1)
       }
       let plan: Plan
-      if let planFile {
-        plan = try PlanJSON.decode(Data(contentsOf: URL(fileURLWithPath: planFile)))
+      if let saved {
+        plan = saved
       } else {
         plan = reconciler.plan(context, destroy: operation == "destroy")
       }

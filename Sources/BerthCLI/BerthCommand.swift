@@ -13,7 +13,7 @@ public struct BerthCommand: AsyncParsableCommand {
     subcommands: [
       ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
       GraphCommand.self, StateCommand.self,
-      ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self,
+      ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self, WatchCommand.self,
     ]
   )
 

@@ -2,8 +2,18 @@ import ArgumentParser
 
 /// Options shared by every command that reads manifests.
 struct ManifestOptions: ParsableArguments {
-  @Option(name: .long, help: "Folder of manifests, searched recursively (or one manifest file).")
-  var dir: String = "."
+  @Option(name: .long, help: "Folder of manifests, searched recursively, or one manifest file (default: .).")
+  var dir: String?
+
+  /// The folder to read: `--dir`, or the current folder.
+  var path: String { dir ?? "." }
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Folder of overlay manifests patching --dir for one environment (repeatable; see docs/environments.md).",
+      valueName: "dir"))
+  var overlay: [String] = []
 }
 
 /// Output options shared by every command.

@@ -15,7 +15,7 @@ struct GraphCommand: AsyncParsableCommand {
   @Option(help: "dot or svg (svg needs Graphviz's `dot`).") var format: Format = .dot
 
   func run() async throws {
-    let validation = Validation.run(path: manifests.dir)
+    let validation = Validation.run(path: manifests.path, overlays: manifests.overlay)
     guard validation.isValid else {
       Terminal(noColorFlag: output.noColor, fileDescriptor: STDERR_FILENO).printDiagnostics(validation.diagnostics)
       throw ExitCode(1)

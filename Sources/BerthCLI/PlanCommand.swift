@@ -42,12 +42,14 @@ struct PlanCommand: AsyncParsableCommand {
   private func perform() async throws {
     let terminal = Terminal(noColorFlag: output.noColor)
     let reconciler = Reconciler.standard()
-    let (context, diagnostics) = try await reconciler.prepare(path: manifests.dir, observe: !noRefresh)
+    let (context, diagnostics) = try await reconciler.prepare(
+      path: manifests.path, overlays: manifests.overlay, observe: !noRefresh)
     guard let context else {
       terminal.printDiagnostics(diagnostics)
       throw ExitCode(1)
     }
-    let plan = reconciler.plan(context, destroy: destroy)
+    var plan = reconciler.plan(context, destroy: destroy)
+    plan.source = PlanSource(dir: manifests.path, overlays: manifests.overlay)
     if let out {
       try PlanJSON.encode(plan).write(to: URL(fileURLWithPath: out))
     }

@@ -14,7 +14,7 @@ struct ServicesCommand: AsyncParsableCommand {
 
     func run() async throws {
       try await UserErrors.report {
-        let reports = try await Reconciler.standard().services(path: manifests.dir)
+        let reports = try await Reconciler.standard().services(path: manifests.path, overlays: manifests.overlay)
         if reports.isEmpty { print("No services deployed yet. Run `berth apply`.") }
         for report in reports {
           print("\(report.name)\t\(report.health.rawValue)\t\(report.revision ?? "-")\t\(report.scoringURI ?? "-")")
@@ -30,7 +30,11 @@ struct ServicesCommand: AsyncParsableCommand {
 
     func run() async throws {
       try await UserErrors.report {
-        guard let report = try await Reconciler.standard().services(path: manifests.dir).first(where: { $0.name == name }) else {
+        guard
+          let report = try await Reconciler.standard().services(path: manifests.path, overlays: manifests.overlay).first(where: {
+            $0.name == name
+          })
+        else {
           throw ValidationError("service '\(name)' is not deployed")
         }
         print("service/\(report.name)")
@@ -59,7 +63,11 @@ struct LogsCommand: AsyncParsableCommand {
 
   func run() async throws {
     try await UserErrors.report {
-      guard let report = try await Reconciler.standard().services(path: manifests.dir).first(where: { $0.name == service }) else {
+      guard
+        let report = try await Reconciler.standard().services(path: manifests.path, overlays: manifests.overlay).first(where: {
+          $0.name == service
+        })
+      else {
         throw ValidationError("service '\(service)' is not deployed")
       }
       guard let file = report.logFile else { throw ValidationError("service '\(service)' records no log file on its target") }

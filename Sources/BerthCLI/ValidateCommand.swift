@@ -14,7 +14,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
   func run() async throws {
     let terminal = Terminal(noColorFlag: output.noColor, fileDescriptor: STDERR_FILENO)
-    let validation = Validation.run(path: manifests.dir)
+    let validation = Validation.run(path: manifests.path, overlays: manifests.overlay)
     for diagnostic in validation.diagnostics {
       terminal.err(terminal.render(diagnostic))
     }

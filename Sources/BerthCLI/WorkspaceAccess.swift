@@ -6,8 +6,8 @@ import BerthState
 enum WorkspaceAccess {
   /// The workspace of the manifests under `dir` (their Workspace manifest, or the defaults) and its store.
   /// Works even when other manifests are invalid: reading state must not depend on them.
-  static func open(_ dir: String) throws -> (Workspace, any StateStoring & Locking, Validation) {
-    let validation = Validation.run(path: dir)
+  static func open(_ options: ManifestOptions) throws -> (Workspace, any StateStoring & Locking, Validation) {
+    let validation = Validation.run(path: options.path, overlays: options.overlay)
     let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
     return (workspace, try Reconciler.standard().openState(workspace.state), validation)
   }

@@ -1,10 +1,11 @@
 import BerthModel
 import BerthState
+import BerthStatePostgres
 import BerthTargetAPI
 import BerthTargetLocal
 import Foundation
 
-/// Wires the real parts: the SQLite state store and the local target with its environment builder.
+/// Wires the real parts: the SQLite or PostgreSQL state store and the local target with its environment builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location in
@@ -12,7 +13,8 @@ public enum Composition {
     case .sqlite(let path):
       return try SQLiteStateStore(path: path)
     case .postgres(let url):
-      throw StateError.badLocation(Workspace.redacted(url) + " (PostgreSQL state is not available in this build)")
+      // Connects on first use; errors name the URL with its password hidden (`Workspace.redacted`).
+      return try PostgresStateStore(url: url)
     }
   }
 

@@ -46,8 +46,8 @@ public struct Reconciler: Sendable {
   }
 
   /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
-  public func prepare(path: String, observe: Bool = true) async throws -> (Context?, [Diagnostic]) {
-    let validation = Validation.run(path: path)
+  public func prepare(path: String, overlays: [String] = [], observe: Bool = true) async throws -> (Context?, [Diagnostic]) {
+    let validation = Validation.run(path: path, overlays: overlays)
     guard validation.isValid else { return (nil, validation.diagnostics) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try openState(workspace.state)

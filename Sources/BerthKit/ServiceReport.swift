@@ -19,8 +19,8 @@ public struct ServiceReport: Sendable {
 
 extension Reconciler {
   /// Reports on every recorded service, observing each compute target once.
-  public func services(path: String) async throws -> [ServiceReport] {
-    let validation = Validation.run(path: path)
+  public func services(path: String, overlays: [String] = []) async throws -> [ServiceReport] {
+    let validation = Validation.run(path: path, overlays: overlays)
     let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
     let store = try openState(workspace.state)
     let state = try await store.snapshot()

@@ -14,8 +14,8 @@ public struct Validation: Sendable {
 
 extension Validation {
   /// Loads, validates and builds the graph for the manifests under `path`.
-  public static func run(path: String, displayPath: String? = nil) -> Validation {
-    let manifests = ManifestLoader().load(path: path, displayPath: displayPath)
+  public static func run(path: String, displayPath: String? = nil, overlays: [String] = []) -> Validation {
+    let manifests = ManifestLoader().load(path: path, displayPath: displayPath, overlays: overlays)
     let (graph, graphDiagnostics) = GraphBuilder.build(manifests.resources, invalid: manifests.invalidAddresses)
     return Validation(
       manifests: manifests, graph: graph, diagnostics: (manifests.diagnostics + graphDiagnostics).sortedByLocation())

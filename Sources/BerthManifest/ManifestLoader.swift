@@ -8,59 +8,100 @@ public struct ManifestLoader: Sendable {
   /// Loads `path` (a folder searched recursively, or one file). Problems become diagnostics; never throws.
   ///
   /// Diagnostics print file paths as `path` was written; `displayPath` replaces it (tests use a stable name).
-  public func load(path: String, displayPath: String? = nil) -> ManifestSet {
+  /// `overlays` are folders whose documents patch the base documents of the same kind and name (see Overlay).
+  public func load(path: String, displayPath: String? = nil, overlays: [String] = []) -> ManifestSet {
     let shownPath = displayPath ?? path
-    let absolute = Self.absolute(path)
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+    let base = Self.read(path, shownAs: shownPath)
+    guard let baseRoot = base.root else {
       return ManifestSet(
-        root: absolute, files: [], resources: [],
+        root: Self.absolute(path), files: [], resources: [],
         diagnostics: [.error("manifest folder '\(shownPath)' does not exist")])
     }
-    let root = isDirectory.boolValue ? absolute : (absolute as NSString).deletingLastPathComponent
-    let relativeFiles = isDirectory.boolValue ? Self.manifestFiles(under: absolute) : [(absolute as NSString).lastPathComponent]
-    let displayPrefix =
-      isDirectory.boolValue
-      ? Self.displayPrefix(shownPath) : Self.displayPrefix((shownPath as NSString).deletingLastPathComponent)
-
-    // Files are independent: read and validate them on every core, then merge in file order.
-    let outcomes = ParallelMap.map(relativeFiles) { relative in
-      Self.loadFile(fullPath: root + "/" + relative, display: displayPrefix + relative)
-    }
-    var diagnostics: [Diagnostic] = []
-    var resources: [Resource] = []
-    var files: [String] = []
-    var absoluteFiles: [String] = []
-    var invalidAddresses: Set<ResourceAddress> = []
-    for outcome in outcomes {
-      if outcome.isManifest {
-        files.append(outcome.display)
-        absoluteFiles.append(outcome.fullPath)
+    var documents = base.documents
+    var diagnostics = base.diagnostics
+    var files = base.files
+    var root = baseRoot
+    for overlayPath in overlays {
+      let overlay = Self.read(overlayPath, shownAs: overlayPath)
+      guard let overlayRoot = overlay.root else {
+        diagnostics.append(.error("overlay folder '\(overlayPath)' does not exist"))
+        continue
       }
-      diagnostics += outcome.diagnostics
-      resources += outcome.resources
-      invalidAddresses.formUnion(outcome.invalidAddresses)
+      root = Overlay.commonAncestor(root, overlayRoot)
+      diagnostics += overlay.diagnostics
+      files += overlay.files
+      documents = Overlay.apply(overlay.documents, to: documents)
     }
     if files.isEmpty && diagnostics.isEmpty {
       diagnostics.append(
         .error(
           "no Berth manifests found in '\(shownPath)'", hint: "manifests are *.yaml or *.yml files with 'apiVersion: berth/v1'"))
     }
+    // Documents are independent: validate them on every core, then keep them in file order.
+    let validated = ParallelMap.map(documents) { document in
+      DocumentValidator.resource(from: document.node, baseDirectory: document.baseDirectory)
+    }
+    var resources: [Resource] = []
+    var invalidAddresses: Set<ResourceAddress> = []
+    for (document, (resource, problems)) in zip(documents, validated) {
+      diagnostics += problems
+      if let resource {
+        resources.append(resource)
+      } else if let address = DocumentValidator.declaredAddress(of: document.node) {
+        invalidAddresses.insert(address)
+      }
+    }
     diagnostics += Self.duplicates(in: resources)
     diagnostics += PathRules(root: root).check(resources)
     var set = ManifestSet(
-      root: root, files: files, resources: resources, diagnostics: diagnostics, invalidAddresses: invalidAddresses)
-    set.absoluteFiles = absoluteFiles
+      root: baseRoot, files: files.map(\.display), resources: resources, diagnostics: diagnostics,
+      invalidAddresses: invalidAddresses)
+    set.absoluteFiles = files.map(\.fullPath)
     return set
+  }
+
+  /// One Berth document and the folder its relative paths start from.
+  struct Document: Sendable {
+    var node: ManifestNode
+    var baseDirectory: String
+  }
+
+  /// The documents of a folder (or file), before validation.
+  struct Read: Sendable {
+    var root: String?
+    var files: [(fullPath: String, display: String)] = []
+    var documents: [Document] = []
+    var diagnostics: [Diagnostic] = []
+  }
+
+  static func read(_ path: String, shownAs shownPath: String) -> Read {
+    let absolute = Self.absolute(path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else { return Read(root: nil) }
+    let root = isDirectory.boolValue ? absolute : (absolute as NSString).deletingLastPathComponent
+    let relativeFiles = isDirectory.boolValue ? Self.manifestFiles(under: absolute) : [(absolute as NSString).lastPathComponent]
+    let displayPrefix =
+      isDirectory.boolValue
+      ? Self.displayPrefix(shownPath) : Self.displayPrefix((shownPath as NSString).deletingLastPathComponent)
+    // Files are independent: read and parse them on every core, then keep them in file order.
+    let outcomes = ParallelMap.map(relativeFiles) { relative in
+      Self.loadFile(fullPath: root + "/" + relative, display: displayPrefix + relative)
+    }
+    var read = Read(root: root)
+    for outcome in outcomes {
+      if outcome.isManifest { read.files.append((outcome.fullPath, outcome.display)) }
+      read.diagnostics += outcome.diagnostics
+      read.documents += outcome.documents
+    }
+    return read
   }
 
   struct FileOutcome: Sendable {
     var fullPath: String
     var display: String
     var isManifest = false
-    var resources: [Resource] = []
+    var documents: [Document] = []
     var diagnostics: [Diagnostic] = []
-    var invalidAddresses: [ResourceAddress] = []
   }
 
   static func loadFile(fullPath: String, display: String) -> FileOutcome {
@@ -87,15 +128,7 @@ public struct ManifestLoader: Sendable {
           "a manifest document must be a mapping, found \(document.typeName)", at: document.location,
           hint: "each document has apiVersion, kind, metadata and spec; separate documents with ---"))
     }
-    for document in berthDocuments {
-      let (resource, problems) = DocumentValidator.resource(from: document, baseDirectory: baseDirectory)
-      outcome.diagnostics += problems
-      if let resource {
-        outcome.resources.append(resource)
-      } else if let address = DocumentValidator.declaredAddress(of: document) {
-        outcome.invalidAddresses.append(address)
-      }
-    }
+    outcome.documents = berthDocuments.map { Document(node: $0, baseDirectory: baseDirectory) }
     return outcome
   }
 

@@ -18,6 +18,17 @@ public struct PlanFingerprint: Hashable, Sendable, Codable {
   }
 }
 
+/// Which manifests a plan was made from, as the command line named them.
+public struct PlanSource: Hashable, Sendable, Codable {
+  public var dir: String
+  public var overlays: [String]
+
+  public init(dir: String, overlays: [String] = []) {
+    self.dir = dir
+    self.overlays = overlays
+  }
+}
+
 /// An ordered, parallel-ready set of actions, and the problems found while planning.
 public struct Plan: Hashable, Sendable, Codable {
   public static let formatVersion = 1
@@ -31,10 +42,12 @@ public struct Plan: Hashable, Sendable, Codable {
   public var fingerprint: PlanFingerprint
   /// `apply` or `destroy`.
   public var operation: String
+  /// The manifests it was made from; `berth apply PLANFILE` reads the same ones.
+  public var source: PlanSource?
 
   enum CodingKeys: String, CodingKey {
     case formatVersion = "format_version"
-    case operation, fingerprint, actions, unchanged, diagnostics, summary
+    case operation, fingerprint, actions, unchanged, diagnostics, summary, source
   }
 
   public init(from decoder: Decoder) throws {
@@ -50,6 +63,7 @@ public struct Plan: Hashable, Sendable, Codable {
     actions = try container.decode([PlannedAction].self, forKey: .actions)
     unchanged = try container.decode([ResourceAddress].self, forKey: .unchanged)
     diagnostics = try container.decode([Diagnostic].self, forKey: .diagnostics)
+    source = try container.decodeIfPresent(PlanSource.self, forKey: .source)
   }
 
   /// Encodes the plan and, for readers, its per-kind counts (ignored when decoding).
@@ -61,6 +75,7 @@ public struct Plan: Hashable, Sendable, Codable {
     try container.encode(actions, forKey: .actions)
     try container.encode(unchanged, forKey: .unchanged)
     try container.encode(diagnostics, forKey: .diagnostics)
+    try container.encodeIfPresent(source, forKey: .source)
     try container.encode(Dictionary(uniqueKeysWithValues: summary.map { ($0.key.rawValue, $0.value) }), forKey: .summary)
   }
 

@@ -11,11 +11,22 @@ import Testing
     #expect(Self.examples.contains("diabetes"))
   }
 
+  /// How an example is validated: its folder, or its `base/` with each of its `overlays/*`.
+  static func variants(_ name: String) -> [(path: String, overlays: [String])] {
+    let folder = TestPaths.examples.appendingPathComponent(name)
+    let overlays = TestPaths.subfolders(of: folder.appendingPathComponent("overlays"))
+    guard !overlays.isEmpty else { return [(folder.path, [])] }
+    let base = folder.appendingPathComponent("base").path
+    return [(base, [])] + overlays.map { (base, [folder.appendingPathComponent("overlays/\($0)").path]) }
+  }
+
   @Test(arguments: examples)
   func exampleValidates(_ name: String) {
-    let validation = Validation.run(path: TestPaths.examples.appendingPathComponent(name).path, displayPath: name)
-    #expect(validation.diagnostics.isEmpty, "\(validation.diagnostics.map(\.description).joined(separator: "\n"))")
-    #expect(validation.graph.resources(of: .service).count >= 1)
+    for variant in Self.variants(name) {
+      let validation = Validation.run(path: variant.path, displayPath: name, overlays: variant.overlays)
+      #expect(validation.diagnostics.isEmpty, "\(validation.diagnostics.map(\.description).joined(separator: "\n"))")
+      #expect(validation.graph.resources(of: .service).count >= 1)
+    }
   }
 
   @Test(arguments: examples)

@@ -24,7 +24,10 @@ import Testing
     try FileManager.default.copyItem(atPath: TestPaths.examples.appendingPathComponent(name).path, toPath: scratch)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     try? FileManager.default.removeItem(atPath: scratch + "/.berth")
-    let (context, diagnostics) = try await reconciler.prepare(path: scratch, observe: false)
+    let variant = ExampleManifestTests.variants(name).last!
+    let relative = { (path: String) in scratch + path.dropFirst(TestPaths.examples.appendingPathComponent(name).path.count) }
+    let (context, diagnostics) = try await reconciler.prepare(
+      path: relative(variant.path), overlays: variant.overlays.map(relative), observe: false)
     #expect(context != nil, "\(diagnostics)")
     guard let context else { return }
     var plan = reconciler.plan(context)

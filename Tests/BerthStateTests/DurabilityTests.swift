@@ -1,4 +1,5 @@
 import BerthModel
+import BerthTesting
 import Foundation
 import Testing
 
@@ -41,10 +42,10 @@ import Testing
   /// Child side: each record is reported only after `record` returned, then the process dies.
   private func writeThenDie(_ path: String) async throws -> Never {
     let store = try SQLiteStateStore(path: path)
-    let applyID = try await store.beginApply(operation: "apply", who: "child", planDigest: "d", at: Sample.time(0))
+    let applyID = try await store.beginApply(operation: "apply", who: "child", planDigest: "d", at: StateSample.time(0))
     for index in 1...Self.writes {
-      let record = Sample.service("s\(index)")
-      try await store.record(Sample.completion(applyID, record.address, change: .put(record)))
+      let record = StateSample.service("s\(index)")
+      try await store.record(StateSample.completion(applyID, record.address, change: .put(record)))
     }
     FileHandle.standardOutput.write(Data("recorded \(Self.writes)\n".utf8))  // unbuffered: write(2)
     kill(getpid(), SIGKILL)

@@ -1,4 +1,5 @@
 import BerthModel
+import BerthTesting
 import Foundation
 import Testing
 
@@ -72,12 +73,13 @@ import Testing
       let path = directory.path("state.db")
       let (written, history, lock) = try await {
         let store = try SQLiteStateStore(path: path)
-        let applyID = try await store.beginApply(operation: "apply", who: "ada", planDigest: "d", at: Sample.time(0))
+        let applyID = try await store.beginApply(operation: "apply", who: "ada", planDigest: "d", at: StateSample.time(0))
         try await store.record(
-          Sample.completion(
-            applyID, ResourceAddress(.model, "m"), action: "register", change: .put(Sample.model("m")),
-            modelVersion: Sample.modelVersion("m", 1)))
-        try await store.record(Sample.completion(applyID, ResourceAddress(.service, "s"), change: .put(Sample.service("s"))))
+          StateSample.completion(
+            applyID, ResourceAddress(.model, "m"), action: "register", change: .put(StateSample.model("m")),
+            modelVersion: StateSample.modelVersion("m", 1)))
+        try await store.record(
+          StateSample.completion(applyID, ResourceAddress(.service, "s"), change: .put(StateSample.service("s"))))
         let lock = try await store.acquire(operation: "apply", who: "ada", timeout: 0)
         return (try await store.snapshot(), try await store.history(limit: 10), lock)
       }()
@@ -109,7 +111,7 @@ import Testing
   @Test func storedColumnsAreReadableJSONAndUnixSeconds() async throws {
     try await withTemporaryDirectory { directory in
       let store = try SQLiteStateStore(path: directory.path("state.db"))
-      var record = Sample.service("s")
+      var record = StateSample.service("s")
       record.attributes = ["b": .double(1.0), "a": .list([.int(1), .string("x")]), "c": .bool(true)]
       try await store.importRecord(record)
       let rows = try await runSQL(store.path, "SELECT address, kind, attributes, dependencies, updated_at FROM resources")

@@ -1,4 +1,5 @@
 import BerthModel
+import BerthTesting
 import Foundation
 import Testing
 
@@ -93,7 +94,7 @@ import Testing
 
       let clock = ContinuousClock()
       let start = clock.now
-      try await store.importRecord(Sample.service("s"))
+      try await store.importRecord(StateSample.service("s"))
       #expect(start.duration(to: clock.now) >= .milliseconds(500))
       #expect(await writer.finish() == 0)
       #expect(try await store.snapshot().serial == 101)

@@ -3,13 +3,13 @@ import BerthState
 import Foundation
 
 /// Sample records for state tests; their dates are exact in binary so that every store keeps them.
-enum Sample {
-  static let start = Date(timeIntervalSince1970: 1_750_000_000.25)
+public enum StateSample {
+  public static let start = Date(timeIntervalSince1970: 1_750_000_000.25)
 
-  static func time(_ offset: Double) -> Date { start.addingTimeInterval(offset) }
+  public static func time(_ offset: Double) -> Date { start.addingTimeInterval(offset) }
 
   /// A service record using every kind of field value, including whole and infinite doubles.
-  static func service(_ name: String, port: Int = 8890) -> ResourceRecord {
+  public static func service(_ name: String, port: Int = 8890) -> ResourceRecord {
     ResourceRecord(
       address: ResourceAddress(.service, name),
       attributes: [
@@ -26,20 +26,20 @@ enum Sample {
       updatedAt: time(1))
   }
 
-  static func model(_ name: String, sha: String = "ab12") -> ResourceRecord {
+  public static func model(_ name: String, sha: String = "ab12") -> ResourceRecord {
     ResourceRecord(
       address: ResourceAddress(.model, name), attributes: ["content.sha256": .string(sha)], outputs: ["version": .int(1)],
       updatedAt: time(2))
   }
 
-  static func modelVersion(_ name: String, _ version: Int) -> ModelVersionRecord {
+  public static func modelVersion(_ name: String, _ version: Int) -> ModelVersionRecord {
     ModelVersionRecord(
       name: name, version: version, sha256: "sha-\(name)-\(version)", storePath: "models/\(name)/\(version)",
       basename: "model.pkl", sizeBytes: 1_234_567_890_123, fileCount: version, description: version == 1 ? nil : "v\(version)",
       tags: ["algo": "ridge", "team": "risk"], registeredAt: time(Double(version)))
   }
 
-  static func completion(
+  public static func completion(
     _ applyID: Int64, _ address: ResourceAddress, action: String = "deploy", outcome: ActionOutcome = .succeeded,
     change: RecordChange = .none, modelVersion: ModelVersionRecord? = nil, removedModel: String? = nil, at offset: Double = 5
   ) -> ActionCompletion {
@@ -48,7 +48,7 @@ enum Sample {
       change: change, modelVersion: modelVersion, removedModel: removedModel, finishedAt: time(offset))
   }
 
-  static func actionRecord(of completion: ActionCompletion) -> ActionRecord {
+  public static func actionRecord(of completion: ActionCompletion) -> ActionRecord {
     ActionRecord(
       address: completion.address, action: completion.action, outcome: completion.outcome, message: completion.message,
       finishedAt: completion.finishedAt)

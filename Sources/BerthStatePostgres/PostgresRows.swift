@@ -1,0 +1,96 @@
+import BerthModel
+import BerthState
+import Foundation
+import PostgresNIO
+
+// Rows are selected with JSON columns as `::text` and dates as `extract(epoch FROM …)::float8`,
+// in the column order each initializer reads.
+
+extension ResourceRecord {
+  /// From `address, attributes, outputs, dependencies, updated_at`.
+  init(postgresRow row: PostgresRow) throws {
+    let (address, attributes, outputs, dependencies, updatedAt) = try row.decode(
+      (String, String, String, String, Double).self)
+    self.init(
+      address: try PostgresStoredForm.address(address),
+      attributes: try PostgresStoredForm.attributes(json: attributes),
+      outputs: try PostgresStoredForm.attributes(json: outputs),
+      dependencies: try PostgresStoredForm.decode([ResourceAddress].self, json: dependencies),
+      updatedAt: PostgresStoredForm.date(updatedAt))
+  }
+
+  /// Inserts or replaces this record.
+  func upsert(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
+    let attributes = try PostgresStoredForm.json(attributes: attributes)
+    let outputs = try PostgresStoredForm.json(attributes: outputs)
+    let dependencies = try PostgresStoredForm.json(dependencies)
+    try await connection.query(
+      """
+      INSERT INTO \(unescaped: schema.resources) (address, kind, attributes, outputs, dependencies, updated_at)
+      VALUES (\(address.description), \(address.kind.rawValue), \(attributes)::jsonb, \(outputs)::jsonb,
+        \(dependencies)::jsonb, to_timestamp(\(PostgresStoredForm.seconds(updatedAt))))
+      ON CONFLICT (address) DO UPDATE SET
+        kind = excluded.kind, attributes = excluded.attributes, outputs = excluded.outputs,
+        dependencies = excluded.dependencies, updated_at = excluded.updated_at
+      """, logger: logger)
+  }
+}
+
+extension ModelVersionRecord {
+  /// From `name, version, sha256, store_path, basename, size_bytes, file_count, description, tags, registered_at`.
+  init(postgresRow row: PostgresRow) throws {
+    let (name, version, sha256, storePath, basename, sizeBytes, fileCount, description, tags, registeredAt) =
+      try row.decode((String, Int, String, String, String, Int64, Int, String?, String, Double).self)
+    self.init(
+      name: name, version: version, sha256: sha256, storePath: storePath, basename: basename, sizeBytes: sizeBytes,
+      fileCount: fileCount, description: description,
+      tags: try PostgresStoredForm.decode([String: String].self, json: tags),
+      registeredAt: PostgresStoredForm.date(registeredAt))
+  }
+
+  /// Inserts this version; registering a name and version twice is a bug and fails.
+  func insert(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
+    let tags = try PostgresStoredForm.json(tags)
+    try await connection.query(
+      """
+      INSERT INTO \(unescaped: schema.modelVersions)
+        (name, version, sha256, store_path, basename, size_bytes, file_count, description, tags, registered_at)
+      VALUES (\(name), \(version), \(sha256), \(storePath), \(basename), \(sizeBytes), \(fileCount), \(description),
+        \(tags)::jsonb, to_timestamp(\(PostgresStoredForm.seconds(registeredAt))))
+      """, logger: logger)
+  }
+}
+
+extension ApplyRecord {
+  /// From `id, operation, who, plan_digest, started_at, finished_at, result`; actions come separately.
+  init(postgresRow row: PostgresRow) throws {
+    let (id, operation, who, planDigest, startedAt, finishedAt, result) = try row.decode(
+      (Int64, String, String, String, Double, Double?, String).self)
+    self.init(
+      id: id, operation: operation, who: who, planDigest: planDigest, startedAt: PostgresStoredForm.date(startedAt),
+      finishedAt: finishedAt.map(PostgresStoredForm.date), result: result, actions: [])
+  }
+}
+
+extension ActionRecord {
+  /// From `apply_id, address, action, outcome, message, finished_at`.
+  static func decode(postgresRow row: PostgresRow) throws -> (applyID: Int64, action: ActionRecord) {
+    let (applyID, address, action, outcomeText, message, finishedAt) = try row.decode(
+      (Int64, String, String, String, String, Double).self)
+    guard let outcome = ActionOutcome(rawValue: outcomeText) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad action outcome '\(outcomeText)' in state"))
+    }
+    let record = ActionRecord(
+      address: try PostgresStoredForm.address(address), action: action, outcome: outcome, message: message,
+      finishedAt: PostgresStoredForm.date(finishedAt))
+    return (applyID, record)
+  }
+}
+
+extension LockInfo {
+  /// From `id, who, host, pid, operation, since`.
+  init(postgresRow row: PostgresRow) throws {
+    let (id, who, host, pid, operation, since) = try row.decode((String, String, String, Int32, String, Double).self)
+    self.init(id: id, who: who, host: host, pid: pid, operation: operation, since: PostgresStoredForm.date(since))
+  }
+}
