@@ -55,6 +55,7 @@ let package = Package(
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
     .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
+    .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]

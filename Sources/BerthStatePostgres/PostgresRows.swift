@@ -24,7 +24,7 @@ extension ResourceRecord {
     let attributes = try PostgresStoredForm.json(attributes: attributes)
     let outputs = try PostgresStoredForm.json(attributes: outputs)
     let dependencies = try PostgresStoredForm.json(dependencies)
-    try await connection.query(
+    try await connection.rows(
       """
       INSERT INTO \(unescaped: schema.resources) (address, kind, attributes, outputs, dependencies, updated_at)
       VALUES (\(address.description), \(address.kind.rawValue), \(attributes)::jsonb, \(outputs)::jsonb,
@@ -51,7 +51,7 @@ extension ModelVersionRecord {
   /// Inserts this version; registering a name and version twice is a bug and fails.
   func insert(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
     let tags = try PostgresStoredForm.json(tags)
-    try await connection.query(
+    try await connection.rows(
       """
       INSERT INTO \(unescaped: schema.modelVersions)
         (name, version, sha256, store_path, basename, size_bytes, file_count, description, tags, registered_at)

@@ -45,15 +45,15 @@ struct PostgresSchema: Sendable {
   /// Brings the schema up to `supportedVersion` in one transaction, refusing one written by a newer Berth.
   func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
     try await PostgresTransaction.run(on: connection, logger: logger) { connection in
-      try await connection.query("SELECT pg_advisory_xact_lock(\(migrationKey))", logger: logger)
-      let rows = try await connection.query(
+      try await connection.rows("SELECT pg_advisory_xact_lock(\(migrationKey))", logger: logger)
+      let rows = try await connection.rows(
         "SELECT to_regclass(\("\(quoted).meta")) IS NOT NULL", logger: logger
-      ).collect()
+      )
       var found = 0
       if try rows.first?.decode(Bool.self) == true {
-        let version = try await connection.query(
+        let version = try await connection.rows(
           "SELECT schema_version FROM \(unescaped: meta) WHERE slot = 1", logger: logger
-        ).collect()
+        )
         found = try version.first?.decode(Int.self) ?? 0
       }
       if found > Self.supportedVersion {
@@ -61,9 +61,9 @@ struct PostgresSchema: Sendable {
       }
       for migration in migrations where migration.version > found {
         for statement in migration.statements {
-          try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+          try await connection.rows(PostgresQuery(unsafeSQL: statement), logger: logger)
         }
-        try await connection.query(
+        try await connection.rows(
           "UPDATE \(unescaped: meta) SET schema_version = \(migration.version) WHERE slot = 1", logger: logger)
       }
     }
@@ -161,13 +161,13 @@ enum PostgresTransaction {
     on connection: PostgresConnection, logger: Logger, readOnly: Bool = false,
     _ body: (PostgresConnection) async throws -> T
   ) async throws -> T {
-    try await connection.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
+    try await connection.rows(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
     do {
       let value = try await body(connection)
-      try await connection.query("COMMIT", logger: logger)
+      try await connection.rows("COMMIT", logger: logger)
       return value
     } catch {
-      _ = try? await connection.query("ROLLBACK", logger: logger)
+      _ = try? await connection.rows("ROLLBACK", logger: logger)
       throw error
     }
   }

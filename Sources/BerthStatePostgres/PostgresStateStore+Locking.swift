@@ -62,7 +62,7 @@ extension PostgresStateStore {
         if await Self.endLockSession(connection, lockID: lock.id, schema: schema, logger: logger) { return }
       }
       try await self.withConnection("unlock") { connection in
-        try await connection.query(
+        try await connection.rows(
           """
           DELETE FROM \(unescaped: schema.lockInfo) i WHERE id = \(lock.id)
             AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE \(unescaped: schema.lockRowCondition) AND l.pid = i.backend_pid)
@@ -93,19 +93,19 @@ extension PostgresStateStore {
       let (found, ended) = try await PostgresTransaction.run(on: connection, logger: logger) {
         connection -> (Bool, Int32?) in
         var backend: Int32?
-        let rows = try await connection.query(
+        let rows = try await connection.rows(
           "SELECT backend_pid FROM \(unescaped: schema.lockInfo) WHERE id = \(id) FOR UPDATE", logger: logger
-        ).collect()
+        )
         if let row = rows.first {
           backend = try row.decode(Int32.self)
-          try await connection.query("DELETE FROM \(unescaped: schema.lockInfo) WHERE id = \(id)", logger: logger)
+          try await connection.rows("DELETE FROM \(unescaped: schema.lockInfo) WHERE id = \(id)", logger: logger)
         } else if id.hasPrefix("backend-"), let pid = Int32(id.dropFirst("backend-".count)) {
           backend = pid
         }
         guard let pid = backend else { return (false, nil) }
         let holds = try await Self.holdsLock(pid, on: connection, schema: schema, logger: logger)
         if holds {
-          try await connection.query("SELECT pg_terminate_backend(\(pid))", logger: logger)
+          try await connection.rows("SELECT pg_terminate_backend(\(pid))", logger: logger)
         }
         return (!rows.isEmpty || holds, holds ? pid : nil)
       }
@@ -125,7 +125,7 @@ extension PostgresStateStore {
   private func attemptLock(on connection: PostgresConnection, operation: String, who: String) async throws -> LockAttempt {
     let schema = self.schema
     let logger = self.logger
-    let taken = try await connection.query("SELECT pg_try_advisory_lock(\(schema.lockKey))", logger: logger).collect()
+    let taken = try await connection.rows("SELECT pg_try_advisory_lock(\(schema.lockKey))", logger: logger)
     guard try taken.first?.decode(Bool.self) == true else {
       let holder = try await Self.holder(on: connection, schema: schema, logger: logger, patience: 5)
       return holder.map(LockAttempt.held) ?? .vanished
@@ -134,15 +134,15 @@ extension PostgresStateStore {
     do {
       let since = try await PostgresTransaction.run(on: connection, logger: logger) { connection in
         // Any row left here is stale: this session holds the lock, so that row's session does not.
-        try await connection.query("DELETE FROM \(unescaped: schema.lockInfo)", logger: logger)
-        let rows = try await connection.query(
+        try await connection.rows("DELETE FROM \(unescaped: schema.lockInfo)", logger: logger)
+        let rows = try await connection.rows(
           """
           INSERT INTO \(unescaped: schema.lockInfo) (slot, id, who, host, pid, operation, since, backend_pid)
           VALUES (1, \(id), \(who), \(identity.host), \(identity.pid), \(operation),
             to_timestamp(\(PostgresStoredForm.seconds(Date()))), pg_backend_pid())
           RETURNING extract(epoch FROM since)::float8
           """, logger: logger
-        ).collect()
+        )
         guard let since = try rows.first?.decode(Double.self) else { throw Self.missingRow("lock_info") }
         return since
       }
@@ -151,7 +151,7 @@ extension PostgresStateStore {
           id: id, who: who, host: identity.host, pid: identity.pid, operation: operation,
           since: PostgresStoredForm.date(since)))
     } catch {
-      _ = try? await connection.query("SELECT pg_advisory_unlock(\(schema.lockKey))", logger: logger)
+      _ = try? await connection.rows("SELECT pg_advisory_unlock(\(schema.lockKey))", logger: logger)
       throw error
     }
   }
@@ -164,23 +164,23 @@ extension PostgresStateStore {
   ) async throws -> LockInfo? {
     for attempt in 0...patience {
       if attempt > 0 { try await Task.sleep(for: .milliseconds(20)) }
-      let rows = try await connection.query(
+      let rows = try await connection.rows(
         """
         SELECT i.id, i.who, i.host, i.pid, i.operation, extract(epoch FROM i.since)::float8
         FROM \(unescaped: schema.lockInfo) i
         WHERE EXISTS (SELECT 1 FROM pg_locks l WHERE \(unescaped: schema.lockRowCondition) AND l.pid = i.backend_pid)
         """, logger: logger
-      ).collect()
+      )
       if let row = rows.first { return try LockInfo(postgresRow: row) }
     }
-    let sessions = try await connection.query(
+    let sessions = try await connection.rows(
       """
       SELECT l.pid, coalesce(a.usename::text, 'unknown'), coalesce(host(a.client_addr), 'local'),
         extract(epoch FROM coalesce(a.backend_start, now()))::float8
       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE \(unescaped: schema.lockRowCondition) LIMIT 1
       """, logger: logger
-    ).collect()
+    )
     guard let session = sessions.first else { return nil }
     let (pid, user, host, since) = try session.decode((Int32, String, String, Double).self)
     return LockInfo(
@@ -192,10 +192,10 @@ extension PostgresStateStore {
   private static func holdsLock(
     _ pid: Int32, on connection: PostgresConnection, schema: PostgresSchema, logger: Logger
   ) async throws -> Bool {
-    let rows = try await connection.query(
+    let rows = try await connection.rows(
       "SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE \(unescaped: schema.lockRowCondition) AND l.pid = \(pid))",
       logger: logger
-    ).collect()
+    )
     return try rows.first?.decode(Bool.self) ?? false
   }
 
@@ -207,10 +207,10 @@ extension PostgresStateStore {
   ) async -> Bool {
     var ended = true
     do {
-      try await connection.query(
+      try await connection.rows(
         "DELETE FROM \(unescaped: schema.lockInfo) WHERE id = \(lockID) AND backend_pid = pg_backend_pid()",
         logger: logger)
-      try await connection.query("SELECT pg_advisory_unlock(\(schema.lockKey))", logger: logger)
+      try await connection.rows("SELECT pg_advisory_unlock(\(schema.lockKey))", logger: logger)
     } catch {
       ended = false
     }
@@ -224,7 +224,7 @@ actor HeldLocks {
   private var sessions: [String: PostgresConnection] = [:]
 
   deinit {
-    for connection in sessions.values { let _: EventLoopFuture<Void> = connection.close() }
+    for connection in sessions.values { connection.closeInBackground() }
   }
 
   func insert(_ id: String, _ connection: PostgresConnection) { sessions[id] = connection }

@@ -52,26 +52,26 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
     let logger = self.logger
     return try await withConnection("read state") { connection in
       try await PostgresTransaction.run(on: connection, logger: logger, readOnly: true) { connection in
-        let serial = try await connection.query(
+        let serial = try await connection.rows(
           "SELECT serial FROM \(unescaped: schema.meta) WHERE slot = 1", logger: logger
-        ).collect().first?.decode(Int64.self)
+        ).first?.decode(Int64.self)
         var snapshot = StateSnapshot(serial: serial ?? 0)
-        let resources = try await connection.query(
+        let resources = try await connection.rows(
           """
           SELECT address, attributes::text, outputs::text, dependencies::text, extract(epoch FROM updated_at)::float8
           FROM \(unescaped: schema.resources)
           """, logger: logger)
-        for try await row in resources {
+        for row in resources {
           let record = try ResourceRecord(postgresRow: row)
           snapshot.resources[record.address] = record
         }
-        let versions = try await connection.query(
+        let versions = try await connection.rows(
           """
           SELECT name, version, sha256, store_path, basename, size_bytes, file_count, description, tags::text,
             extract(epoch FROM registered_at)::float8
           FROM \(unescaped: schema.modelVersions) ORDER BY name, version
           """, logger: logger)
-        for try await row in versions {
+        for row in versions {
           let version = try ModelVersionRecord(postgresRow: row)
           snapshot.modelVersions[version.name, default: []].append(version)
         }
@@ -84,13 +84,13 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
     let schema = self.schema
     let logger = self.logger
     return try await withConnection("begin apply", evenIfCancelled: true) { connection in
-      let rows = try await connection.query(
+      let rows = try await connection.rows(
         """
         INSERT INTO \(unescaped: schema.applies) (operation, who, plan_digest, started_at, result)
         VALUES (\(operation), \(who), \(planDigest), to_timestamp(\(PostgresStoredForm.seconds(at))), 'running')
         RETURNING id
         """, logger: logger
-      ).collect()
+      )
       guard let id = try rows.first?.decode(Int64.self) else { throw Self.missingRow("applies") }
       return id
     }
@@ -106,9 +106,9 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
     try await withConnection("record \(completion.address)", evenIfCancelled: true) { connection in
       try await PostgresTransaction.run(on: connection, logger: logger) { connection in
         // Locking the apply's row numbers its actions one after another, whoever else writes.
-        try await connection.query(
+        try await connection.rows(
           "SELECT id FROM \(unescaped: schema.applies) WHERE id = \(completion.applyID) FOR UPDATE", logger: logger)
-        try await connection.query(
+        try await connection.rows(
           """
           INSERT INTO \(unescaped: schema.applyActions) (apply_id, seq, address, action, outcome, message, finished_at)
           VALUES (
@@ -123,7 +123,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
         case .none: break
         }
         if let name = completion.removedModel {
-          try await connection.query("DELETE FROM \(unescaped: schema.modelVersions) WHERE name = \(name)", logger: logger)
+          try await connection.rows("DELETE FROM \(unescaped: schema.modelVersions) WHERE name = \(name)", logger: logger)
         }
         try await completion.modelVersion?.insert(connection, schema, logger)
         try await Self.bumpSerial(connection, schema, logger)
@@ -135,7 +135,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
     let schema = self.schema
     let logger = self.logger
     try await withConnection("finish apply", evenIfCancelled: true) { connection in
-      try await connection.query(
+      try await connection.rows(
         """
         UPDATE \(unescaped: schema.applies)
         SET finished_at = to_timestamp(\(PostgresStoredForm.seconds(at))), result = \(result) WHERE id = \(id)
@@ -149,23 +149,23 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
     return try await withConnection("read history") { connection in
       try await PostgresTransaction.run(on: connection, logger: logger, readOnly: true) { connection in
         var applies: [ApplyRecord] = []
-        let rows = try await connection.query(
+        let rows = try await connection.rows(
           """
           SELECT id, operation, who, plan_digest, extract(epoch FROM started_at)::float8,
             extract(epoch FROM finished_at)::float8, result
           FROM \(unescaped: schema.applies) ORDER BY id DESC LIMIT \(max(0, limit))
           """, logger: logger)
-        for try await row in rows { applies.append(try ApplyRecord(postgresRow: row)) }
+        for row in rows { applies.append(try ApplyRecord(postgresRow: row)) }
         guard !applies.isEmpty else { return [] }
 
         let ids = applies.map(\.id)
         var actions: [Int64: [ActionRecord]] = [:]
-        let actionRows = try await connection.query(
+        let actionRows = try await connection.rows(
           """
           SELECT apply_id, address, action, outcome, message, extract(epoch FROM finished_at)::float8
           FROM \(unescaped: schema.applyActions) WHERE apply_id = ANY(\(ids)) ORDER BY apply_id, seq
           """, logger: logger)
-        for try await row in actionRows {
+        for row in actionRows {
           let (applyID, action) = try ActionRecord.decode(postgresRow: row)
           actions[applyID, default: []].append(action)
         }
@@ -220,16 +220,16 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   }
 
   static func bumpSerial(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
-    try await connection.query("UPDATE \(unescaped: schema.meta) SET serial = serial + 1 WHERE slot = 1", logger: logger)
+    try await connection.rows("UPDATE \(unescaped: schema.meta) SET serial = serial + 1 WHERE slot = 1", logger: logger)
   }
 
   @discardableResult
   static func deleteRecord(
     _ address: ResourceAddress, _ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger
   ) async throws -> Bool {
-    let deleted = try await connection.query(
+    let deleted = try await connection.rows(
       "DELETE FROM \(unescaped: schema.resources) WHERE address = \(address.description) RETURNING address", logger: logger
-    ).collect()
+    )
     return !deleted.isEmpty
   }
 

@@ -17,7 +17,7 @@ actor SharedConnection {
   }
 
   deinit {
-    if let connection { let _: EventLoopFuture<Void> = connection.close() }
+    connection?.closeInBackground()
   }
 
   /// Runs `body` with the connection once every earlier operation finished.

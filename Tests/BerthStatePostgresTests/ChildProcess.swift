@@ -1,0 +1,107 @@
+import Foundation
+
+/// A child process started by a test: its output is read line by line; closing its input ends it.
+///
+/// Every wait happens off the concurrency pool, so that blocked reads never starve the tasks the
+/// child is waiting for on a two-core machine.
+final class ChildProcess: Sendable {
+  let process = Process()
+  let pid: Int32
+  private let input = Pipe()
+  private let output = Pipe()
+  private let errors = Pipe()
+  private let exited = DispatchSemaphore(value: 0)
+
+  init(executable: String, arguments: [String], environment: [String: String]) throws {
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = environment
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    let exited = self.exited
+    process.terminationHandler = { _ in exited.signal() }
+    try process.run()
+    pid = process.processIdentifier
+  }
+
+  /// This test binary again, running only the test `name`, with `environment` added.
+  convenience init(rerunning name: String, environment extra: [String: String]) throws {
+    var environment = ProcessInfo.processInfo.environment
+    environment.merge(extra) { $1 }
+    try self.init(
+      executable: CommandLine.arguments[0], arguments: ["--testing-library", "swift-testing", "--filter", name],
+      environment: environment)
+  }
+
+  /// The next line of standard output, or nil at its end.
+  func readLine() async -> String? {
+    let handle = output.fileHandleForReading
+    return await offThePool {
+      var bytes: [UInt8] = []
+      while let chunk = try? handle.read(upToCount: 1), let byte = chunk.first {
+        if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+        bytes.append(byte)
+      }
+      return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+  }
+
+  /// The next line that starts with `prefix` (the child's protocol; test output around it is skipped).
+  func line(startingWith prefix: String) async throws -> String {
+    while let line = await readLine() {
+      if line.hasPrefix(prefix) { return line }
+    }
+    await waitForExit()
+    throw ChildFailure(message: "ended before saying '\(prefix)…': \(errorText())")
+  }
+
+  /// What the child wrote to standard error; call only once it has exited.
+  func errorText() -> String {
+    String(decoding: (try? errors.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
+  }
+
+  /// Sends `signal` without waiting (for `defer`).
+  func signal(_ signal: Int32 = SIGKILL) {
+    _ = Foundation.kill(pid, signal)
+  }
+
+  /// Sends `signal` and waits until the child is reaped.
+  func kill(_ signal: Int32 = SIGKILL) async {
+    self.signal(signal)
+    await waitForExit()
+  }
+
+  /// Closes the child's input and waits for it to exit; returns its exit status.
+  @discardableResult
+  func finish() async -> Int32 {
+    try? input.fileHandleForWriting.close()
+    await waitForExit()
+    return process.terminationStatus
+  }
+
+  func waitForExit() async {
+    let exited = self.exited
+    await offThePool {
+      exited.wait()
+      exited.signal()
+    }
+    process.waitUntilExit()
+  }
+}
+
+/// A child process that failed; carries what it wrote to standard error.
+struct ChildFailure: Error, CustomStringConvertible {
+  var message: String
+  var description: String { "child process failed: \(message)" }
+}
+
+/// Child side: writes one protocol line straight to standard output (unbuffered).
+func say(_ line: String) {
+  FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Child side: blocks until standard input closes (the parent's `finish()`), off the pool.
+func waitForInputToClose() async {
+  await offThePool { _ = try? FileHandle.standardInput.readToEnd() }
+}
