@@ -88,11 +88,8 @@ struct ApplyRun {
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try reconciler.openState(workspace.state)
     let summary: ExecutionSummary? = try await reconciler.withLock(store, operation: operation, timeout: execution.lockTimeout) {
-      let (context, diagnostics) = try await reconciler.prepare(path: manifests.path, overlays: manifests.overlay)
-      guard let context else {
-        terminal.printDiagnostics(diagnostics)
-        throw ExitCode(1)
-      }
+      // The manifests were validated above; only the state must be read under the lock.
+      let (context, diagnostics) = try await reconciler.prepare(validation: validation, workspace: workspace, store: store)
       let plan: Plan
       if let saved {
         plan = saved

@@ -51,6 +51,14 @@ public struct Reconciler: Sendable {
     guard validation.isValid else { return (nil, validation.diagnostics) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try openState(workspace.state)
+    let (context, diagnostics) = try await prepare(validation: validation, workspace: workspace, store: store, observe: observe)
+    return (context, diagnostics)
+  }
+
+  /// Prepares from manifests already validated and a store already open (`apply` holds its lock on it).
+  public func prepare(
+    validation: Validation, workspace: Workspace, store: any StateStoring & Locking, observe: Bool = true
+  ) async throws -> (Context, [Diagnostic]) {
     let context = try await context(validation: validation, workspace: workspace, store: store, observe: observe)
     return (context, validation.diagnostics + context.input.observationDiagnostics)
   }
