@@ -2,28 +2,34 @@ import BerthModel
 import Foundation
 import GRDB
 
-/// How record fields are written to SQLite columns: JSON with sorted keys, dates as Unix seconds.
-enum StoredForm {
-  static func json<T: Encodable>(_ value: T) throws -> String {
+/// How record fields are written to state columns — JSON with sorted keys, doubles tagged
+/// (`StoredFieldValue`), dates as Unix seconds — shared by the SQLite and PostgreSQL stores.
+public enum StoredForm {
+  public static func json<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
-  static func decode<T: Decodable>(_ type: T.Type, json: String) throws -> T {
+  public static func decode<T: Decodable>(_ type: T.Type, json: String) throws -> T {
     try JSONDecoder().decode(type, from: Data(json.utf8))
   }
 
-  static func attributes(json: String) throws -> Attributes {
+  public static func json(attributes: Attributes) throws -> String {
+    try json(StoredFieldValue.wrap(attributes))
+  }
+
+  /// Reads attributes with the fast reader, falling back to `JSONDecoder` for what it does not take.
+  public static func attributes(json: String) throws -> Attributes {
     if let fast = try? AttributesReader.read(json) { return fast }
     return StoredFieldValue.unwrap(try decode([String: StoredFieldValue].self, json: json))
   }
 
-  static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
+  public static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
 
-  static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+  public static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
 
-  static func address(_ text: String) throws -> ResourceAddress {
+  public static func address(_ text: String) throws -> ResourceAddress {
     guard let address = ResourceAddress(parsing: text) else {
       throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad resource address '\(text)' in state"))
     }
@@ -52,8 +58,8 @@ extension ResourceRecord {
           dependencies = excluded.dependencies, updated_at = excluded.updated_at
         """,
       arguments: [
-        address.description, address.kind.rawValue, try StoredForm.json(StoredFieldValue.wrap(attributes)),
-        try StoredForm.json(StoredFieldValue.wrap(outputs)),
+        address.description, address.kind.rawValue, try StoredForm.json(attributes: attributes),
+        try StoredForm.json(attributes: outputs),
         try StoredForm.json(dependencies), StoredForm.seconds(updatedAt),
       ])
   }

@@ -12,23 +12,23 @@ extension ResourceRecord {
     let (address, attributes, outputs, dependencies, updatedAt) = try row.decode(
       (String, String, String, String, Double).self)
     self.init(
-      address: try PostgresStoredForm.address(address),
-      attributes: try PostgresStoredForm.attributes(json: attributes),
-      outputs: try PostgresStoredForm.attributes(json: outputs),
-      dependencies: try PostgresStoredForm.decode([ResourceAddress].self, json: dependencies),
-      updatedAt: PostgresStoredForm.date(updatedAt))
+      address: try StoredForm.address(address),
+      attributes: try StoredForm.attributes(json: attributes),
+      outputs: try StoredForm.attributes(json: outputs),
+      dependencies: try StoredForm.decode([ResourceAddress].self, json: dependencies),
+      updatedAt: StoredForm.date(updatedAt))
   }
 
   /// Inserts or replaces this record.
   func upsert(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
-    let attributes = try PostgresStoredForm.json(attributes: attributes)
-    let outputs = try PostgresStoredForm.json(attributes: outputs)
-    let dependencies = try PostgresStoredForm.json(dependencies)
+    let attributes = try StoredForm.json(attributes: attributes)
+    let outputs = try StoredForm.json(attributes: outputs)
+    let dependencies = try StoredForm.json(dependencies)
     try await connection.rows(
       """
       INSERT INTO \(unescaped: schema.resources) (address, kind, attributes, outputs, dependencies, updated_at)
       VALUES (\(address.description), \(address.kind.rawValue), \(attributes)::jsonb, \(outputs)::jsonb,
-        \(dependencies)::jsonb, to_timestamp(\(PostgresStoredForm.seconds(updatedAt))))
+        \(dependencies)::jsonb, to_timestamp(\(StoredForm.seconds(updatedAt))))
       ON CONFLICT (address) DO UPDATE SET
         kind = excluded.kind, attributes = excluded.attributes, outputs = excluded.outputs,
         dependencies = excluded.dependencies, updated_at = excluded.updated_at
@@ -44,19 +44,19 @@ extension ModelVersionRecord {
     self.init(
       name: name, version: version, sha256: sha256, storePath: storePath, basename: basename, sizeBytes: sizeBytes,
       fileCount: fileCount, description: description,
-      tags: try PostgresStoredForm.decode([String: String].self, json: tags),
-      registeredAt: PostgresStoredForm.date(registeredAt))
+      tags: try StoredForm.decode([String: String].self, json: tags),
+      registeredAt: StoredForm.date(registeredAt))
   }
 
   /// Inserts this version; registering a name and version twice is a bug and fails.
   func insert(_ connection: PostgresConnection, _ schema: PostgresSchema, _ logger: Logger) async throws {
-    let tags = try PostgresStoredForm.json(tags)
+    let tags = try StoredForm.json(tags)
     try await connection.rows(
       """
       INSERT INTO \(unescaped: schema.modelVersions)
         (name, version, sha256, store_path, basename, size_bytes, file_count, description, tags, registered_at)
       VALUES (\(name), \(version), \(sha256), \(storePath), \(basename), \(sizeBytes), \(fileCount), \(description),
-        \(tags)::jsonb, to_timestamp(\(PostgresStoredForm.seconds(registeredAt))))
+        \(tags)::jsonb, to_timestamp(\(StoredForm.seconds(registeredAt))))
       """, logger: logger)
   }
 }
@@ -67,8 +67,8 @@ extension ApplyRecord {
     let (id, operation, who, planDigest, startedAt, finishedAt, result) = try row.decode(
       (Int64, String, String, String, Double, Double?, String).self)
     self.init(
-      id: id, operation: operation, who: who, planDigest: planDigest, startedAt: PostgresStoredForm.date(startedAt),
-      finishedAt: finishedAt.map(PostgresStoredForm.date), result: result, actions: [])
+      id: id, operation: operation, who: who, planDigest: planDigest, startedAt: StoredForm.date(startedAt),
+      finishedAt: finishedAt.map(StoredForm.date), result: result, actions: [])
   }
 }
 
@@ -81,8 +81,8 @@ extension ActionRecord {
       throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad action outcome '\(outcomeText)' in state"))
     }
     let record = ActionRecord(
-      address: try PostgresStoredForm.address(address), action: action, outcome: outcome, message: message,
-      finishedAt: PostgresStoredForm.date(finishedAt))
+      address: try StoredForm.address(address), action: action, outcome: outcome, message: message,
+      finishedAt: StoredForm.date(finishedAt))
     return (applyID, record)
   }
 }
@@ -91,6 +91,6 @@ extension LockInfo {
   /// From `id, who, host, pid, operation, since`.
   init(postgresRow row: PostgresRow) throws {
     let (id, who, host, pid, operation, since) = try row.decode((String, String, String, Int32, String, Double).self)
-    self.init(id: id, who: who, host: host, pid: pid, operation: operation, since: PostgresStoredForm.date(since))
+    self.init(id: id, who: who, host: host, pid: pid, operation: operation, since: StoredForm.date(since))
   }
 }

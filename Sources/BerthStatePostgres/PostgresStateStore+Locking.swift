@@ -139,7 +139,7 @@ extension PostgresStateStore {
           """
           INSERT INTO \(unescaped: schema.lockInfo) (slot, id, who, host, pid, operation, since, backend_pid)
           VALUES (1, \(id), \(who), \(identity.host), \(identity.pid), \(operation),
-            to_timestamp(\(PostgresStoredForm.seconds(Date()))), pg_backend_pid())
+            to_timestamp(\(StoredForm.seconds(Date()))), pg_backend_pid())
           RETURNING extract(epoch FROM since)::float8
           """, logger: logger
         )
@@ -149,7 +149,7 @@ extension PostgresStateStore {
       return .acquired(
         LockInfo(
           id: id, who: who, host: identity.host, pid: identity.pid, operation: operation,
-          since: PostgresStoredForm.date(since)))
+          since: StoredForm.date(since)))
     } catch {
       _ = try? await connection.rows("SELECT pg_advisory_unlock(\(schema.lockKey))", logger: logger)
       throw error
@@ -185,7 +185,7 @@ extension PostgresStateStore {
     let (pid, user, host, since) = try session.decode((Int32, String, String, Double).self)
     return LockInfo(
       id: "backend-\(pid)", who: user, host: host, pid: 0, operation: "unrecorded (no lock_info row)",
-      since: PostgresStoredForm.date(since))
+      since: StoredForm.date(since))
   }
 
   /// Whether the session with backend `pid` holds the lock.

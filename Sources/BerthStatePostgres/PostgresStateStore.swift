@@ -87,7 +87,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
       let rows = try await connection.rows(
         """
         INSERT INTO \(unescaped: schema.applies) (operation, who, plan_digest, started_at, result)
-        VALUES (\(operation), \(who), \(planDigest), to_timestamp(\(PostgresStoredForm.seconds(at))), 'running')
+        VALUES (\(operation), \(who), \(planDigest), to_timestamp(\(StoredForm.seconds(at))), 'running')
         RETURNING id
         """, logger: logger
       )
@@ -115,7 +115,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
             \(completion.applyID),
             (SELECT COALESCE(MAX(seq), 0) + 1 FROM \(unescaped: schema.applyActions) WHERE apply_id = \(completion.applyID)),
             \(completion.address.description), \(completion.action), \(completion.outcome.rawValue), \(completion.message),
-            to_timestamp(\(PostgresStoredForm.seconds(completion.finishedAt))))
+            to_timestamp(\(StoredForm.seconds(completion.finishedAt))))
           """, logger: logger)
         switch completion.change {
         case .put(let record): try await record.upsert(connection, schema, logger)
@@ -138,7 +138,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
       try await connection.rows(
         """
         UPDATE \(unescaped: schema.applies)
-        SET finished_at = to_timestamp(\(PostgresStoredForm.seconds(at))), result = \(result) WHERE id = \(id)
+        SET finished_at = to_timestamp(\(StoredForm.seconds(at))), result = \(result) WHERE id = \(id)
         """, logger: logger)
     }
   }
