@@ -1,4 +1,5 @@
 import BerthStatePostgres
+import BerthTesting
 import Foundation
 import Testing
 
@@ -139,13 +140,6 @@ private final class ErrorCollector: @unchecked Sendable {
 struct ToolFailure: Error, CustomStringConvertible {
   var message: String
   var description: String { message }
-}
-
-/// Runs blocking work on a thread of its own, keeping Swift concurrency's few threads free.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-  await withCheckedContinuation { continuation in
-    Thread.detachNewThread { continuation.resume(returning: work()) }
-  }
 }
 
 /// Opens stores on fresh schemas for one test and shuts them all down when it ends.
