@@ -40,11 +40,14 @@ public struct ServiceDeployment: Hashable, Sendable {
   public var computeTargetName: String
   public var computeTarget: ComputeTargetSpec
   public var labels: [String: String]
+  /// The image to run, for targets that run containers; `nil` for the local target. Filled in by the image build.
+  public var image: ContainerImage?
 
   public init(
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
-    settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:]
+    settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
+    image: ContainerImage? = nil
   ) {
     self.name = name
     self.revision = revision
@@ -59,6 +62,7 @@ public struct ServiceDeployment: Hashable, Sendable {
     self.computeTargetName = computeTargetName
     self.computeTarget = computeTarget
     self.labels = labels
+    self.image = image
   }
 }
 
