@@ -119,13 +119,17 @@ public struct Executor: Sendable {
   }
 
   private func completion(for action: PlannedAction, applyID: Int64, result: ActionResult) -> ActionCompletion {
+    let record = ResourceRecord(
+      address: action.address, attributes: action.attributes, outputs: result.outputs, dependencies: action.dependencies,
+      updatedAt: now())
     let change: RecordChange =
-      action.kind == .delete
-      ? .remove(action.address)
-      : .put(
-        ResourceRecord(
-          address: action.address, attributes: action.attributes, outputs: result.outputs, dependencies: action.dependencies,
-          updatedAt: now()))
+      if action.kind == .delete {
+        .remove(action.address)
+      } else if let old = action.movedFrom {
+        .move(from: old, to: record)
+      } else {
+        .put(record)
+      }
     return ActionCompletion(
       applyID: applyID, address: action.address, action: action.kind.rawValue, outcome: .succeeded, message: result.message,
       change: change, modelVersion: result.modelVersion, removedModel: result.removedModel, finishedAt: now())

@@ -39,6 +39,7 @@ struct ProgressPrinter: Sendable {
     case .update: "updating"
     case .replace: "replacing"
     case .delete: "deleting"
+    case .move: "renaming"
     }
   }
 }

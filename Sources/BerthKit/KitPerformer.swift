@@ -17,6 +17,10 @@ struct KitPerformer: ActionPerforming {
   let now: @Sendable () -> Date
 
   func perform(_ action: PlannedAction, context: ActionContext) async throws -> ActionResult {
+    if let old = action.movedFrom, action.address.kind == .model {
+      await catalog.rename(from: old.name, to: action.address.name)
+    }
+    if action.kind == .move { return moved(action) }
     switch action.address.kind {
     case .model: return try await model(action)
     case .environment: return try await environment(action, context)
@@ -24,6 +28,21 @@ struct KitPerformer: ActionPerforming {
     case .service: return try await service(action, context)
     case .inferenceConfig, .workspace: return ActionResult(message: "recorded")
     }
+  }
+
+  /// The record that this action's resource had before: under its old name when it was renamed.
+  private func previousRecord(_ action: PlannedAction) -> ResourceRecord? {
+    recorded.resources[action.movedFrom ?? action.address]
+  }
+
+  /// A rename: the outputs carry over; a service keeps running under its instance name.
+  private func moved(_ action: PlannedAction) -> ActionResult {
+    let old = action.movedFrom ?? action.address
+    var outputs = recorded.resources[old]?.outputs ?? [:]
+    if action.address.kind == .service {
+      outputs[ServiceInstance.outputKey] = .string(ServiceInstance.name(service: old.name, outputs: outputs))
+    }
+    return ActionResult(outputs: outputs, message: "renamed from \(old); nothing on the target changed")
   }
 
   private func model(_ action: PlannedAction) async throws -> ActionResult {
@@ -47,7 +66,7 @@ struct KitPerformer: ActionPerforming {
     case .delete:
       return ActionResult(removedModel: action.address.name, message: "removed from the registry")
     default:
-      return ActionResult(outputs: recorded.resources[action.address]?.outputs ?? [:], message: "metadata recorded")
+      return ActionResult(outputs: previousRecord(action)?.outputs ?? [:], message: "metadata recorded")
     }
   }
 
@@ -76,29 +95,32 @@ struct KitPerformer: ActionPerforming {
   }
 
   private func service(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
-    let previous = recorded.resources[action.address]
+    let previous = previousRecord(action)
     let previousOutputs = previous?.outputs ?? [:]
+    let previousName = (action.movedFrom ?? action.address).name
     let resolver = ServiceResolver(graph: graph, catalog: catalog)
     switch action.kind {
     case .delete:
       try await provider(forRecorded: previous).apply(
-        ApplyRequest(operation: .delete(name: action.address.name, previous: previousOutputs), progress: context.progress))
+        ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
       return ActionResult(message: "deleted")
     case .replace:
       // The old one goes first: a replaced service changes what cannot change in place (its target or port).
       try await provider(forRecorded: previous).apply(
-        ApplyRequest(operation: .delete(name: action.address.name, previous: previousOutputs), progress: context.progress))
+        ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
       let deployment = try await resolver.deployment(for: action)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: .deploy(deployment), progress: context.progress))
       return ActionResult(outputs: response.outputs, message: response.message)
     case .update where previous != nil:
-      let deployment = try await resolver.deployment(for: action)
+      var deployment = try await resolver.deployment(for: action)
+      deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: .update(deployment, previous: previousOutputs), progress: context.progress))
       return ActionResult(outputs: response.outputs, message: response.message)
     default:
-      let deployment = try await resolver.deployment(for: action)
+      var deployment = try await resolver.deployment(for: action)
+      if previous != nil { deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs) }
       let operation: ApplyOperation = previous == nil ? .deploy(deployment) : .update(deployment, previous: previousOutputs)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: operation, progress: context.progress))

@@ -12,6 +12,16 @@ actor ModelCatalog {
     versions[record.name, default: []].append(record)
   }
 
+  /// A renamed model keeps its versions under its new name.
+  func rename(from old: String, to new: String) {
+    guard old != new, let moved = versions.removeValue(forKey: old) else { return }
+    versions[new] = moved.map { version in
+      var renamed = version
+      renamed.name = new
+      return renamed
+    }
+  }
+
   func find(_ name: String, version: Int) -> ModelVersionRecord? {
     versions[name]?.last { $0.version == version }
   }

@@ -14,6 +14,7 @@ struct ResourceDecoder {
     var locations: [String: SourceLocation] = [:]
     collectLocations(spec, prefix: "", into: &locations)
     if let nameNode = metadata["name"] { locations["metadata.name"] = nameNode.location }
+    if let previousNode = metadata["previous_names"] { locations["metadata.previous_names"] = previousNode.location }
     if let dependsOn = metadata["depends_on"], case .sequence(let items) = dependsOn.content {
       for (index, item) in items.enumerated() { locations["metadata.depends_on[\(index)]"] = item.location }
     }

@@ -10,11 +10,15 @@ public struct ResourceChange: Hashable, Sendable {
   public var dependencies: [ResourceAddress]
   /// For deletes: what the resource depended on when it was recorded.
   public var recordedDependencies: [ResourceAddress]
+  /// The address of the record this resource continues after a rename.
+  public var movedFrom: ResourceAddress?
 
   public init(
     address: ResourceAddress, kind: ActionKind, changes: [FieldChange], reasons: [String], attributes: Attributes = [:],
-    dependencies: [ResourceAddress] = [], recordedDependencies: [ResourceAddress] = []
+    dependencies: [ResourceAddress] = [], recordedDependencies: [ResourceAddress] = [],
+    movedFrom: ResourceAddress? = nil
   ) {
+    self.movedFrom = movedFrom
     self.address = address
     self.kind = kind
     self.changes = changes

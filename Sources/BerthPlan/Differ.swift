@@ -8,9 +8,11 @@ public enum Differ {
   /// Service fields that cannot change in place: a change replaces the service.
   static let immutableServiceFields: Set<String> = ["compute_target", "deployment.port"]
 
-  public static func diff(_ input: PlanInput) -> ChangeSet {
+  public static func diff(_ original: PlanInput) -> ChangeSet {
+    let moves = Moves.resolve(graph: original.graph, state: original.state)
+    let input = moves.applied(to: original)
     let (desired, desiredDiagnostics) = DesiredState.build(input)
-    var diagnostics = desiredDiagnostics
+    var diagnostics = moves.diagnostics + desiredDiagnostics
     var changes: [ResourceChange] = []
     var unchanged: [ResourceAddress] = []
     let builtEnvironments = environmentsUsedLocally(input.graph)
@@ -40,6 +42,17 @@ public enum Differ {
           reasons.insert(driftReason, at: 0)
         }
       }
+      let movedFrom = moves.sources[address]
+      if let movedFrom {
+        if kind == nil {
+          kind = .move
+          reasons.append(
+            "renamed from \(movedFrom) (metadata.previous_names); "
+              + (address.kind == .model ? "its registered versions keep their numbers" : "nothing on the target changes"))
+        } else {
+          reasons.insert("renamed from \(movedFrom)", at: 0)
+        }
+      }
       guard let kind else {
         unchanged.append(address)
         continue
@@ -54,7 +67,7 @@ public enum Differ {
       changes.append(
         ResourceChange(
           address: address, kind: kind, changes: fieldChanges, reasons: reasons, attributes: want.attributes,
-          dependencies: want.dependencies))
+          dependencies: want.dependencies, movedFrom: movedFrom))
     }
 
     for (address, record) in input.state.resources.sorted(by: { $0.key < $1.key }) where desired[address] == nil {

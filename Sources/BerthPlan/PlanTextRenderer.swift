@@ -45,7 +45,8 @@ public struct PlanTextRenderer: Sendable {
 
   public static func summaryLine(_ plan: Plan) -> String {
     let counts = plan.summary
-    let parts = ActionKind.allCases.map { "\(counts[$0]!) to \($0.rawValue)" }
+    // Renames are rare: they are counted only when there are some, so ordinary plans read as before.
+    let parts = ActionKind.allCases.filter { $0 != .move || counts[$0]! > 0 }.map { "\(counts[$0]!) to \($0.rawValue)" }
     return "Plan: " + parts.joined(separator: ", ") + "."
   }
 
@@ -78,7 +79,7 @@ public enum PlanStyle: Sendable {
   init(_ kind: ActionKind) {
     switch kind {
     case .register, .build, .provision, .deploy: self = .create
-    case .update: self = .update
+    case .update, .move: self = .update
     case .replace: self = .replace
     case .delete: self = .delete
     }

@@ -9,14 +9,17 @@ public enum ActionKind: String, Hashable, Sendable, Codable, CaseIterable {
   case update
   case replace
   case delete
+  /// A rename (`metadata.previous_names`): the record takes the new name; nothing on the target changes.
+  case move
 
-  /// The one-glance symbol of plan output: `+` creates, `~` changes, `-/+` replaces, `-` deletes.
+  /// The one-glance symbol of plan output: `+` creates, `~` changes, `-/+` replaces, `-` deletes, `>` renames.
   public var symbol: String {
     switch self {
     case .register, .build, .provision, .deploy: "+"
     case .update: "~"
     case .replace: "-/+"
     case .delete: "-"
+    case .move: ">"
     }
   }
 }
@@ -51,6 +54,8 @@ public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
   public var attributes: Attributes
   /// Dependencies to record with the resource.
   public var dependencies: [ResourceAddress]
+  /// The recorded address this resource had before a rename; its record moves here when the action succeeds.
+  public var movedFrom: ResourceAddress?
 
   public var id: ResourceAddress { address }
 
@@ -58,12 +63,14 @@ public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
     case kind, address, reason, changes
     case dependsOn = "depends_on"
     case attributes, dependencies
+    case movedFrom = "moved_from"
   }
 
   public init(
     kind: ActionKind, address: ResourceAddress, reason: String, changes: [FieldChange] = [], dependsOn: [ResourceAddress] = [],
-    attributes: Attributes = [:], dependencies: [ResourceAddress] = []
+    attributes: Attributes = [:], dependencies: [ResourceAddress] = [], movedFrom: ResourceAddress? = nil
   ) {
+    self.movedFrom = movedFrom
     self.kind = kind
     self.address = address
     self.reason = reason

@@ -38,7 +38,8 @@ public enum Planner {
       }
       actions[change.address] = PlannedAction(
         kind: change.kind, address: change.address, reason: change.reasons.joined(separator: "; "), changes: change.changes,
-        dependsOn: dependsOn.sorted(), attributes: change.attributes, dependencies: change.dependencies)
+        dependsOn: dependsOn.sorted(), attributes: change.attributes, dependencies: change.dependencies,
+        movedFrom: change.movedFrom)
     }
     return Plan(
       actions: topologicalOrder(actions), unchanged: changeSet.unchanged.sorted(),

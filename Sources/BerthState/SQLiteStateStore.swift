@@ -79,6 +79,13 @@ public final class SQLiteStateStore: StateStoring, Locking, Sendable {
       switch completion.change {
       case .put(let record): try record.upsert(db)
       case .remove(let address): try Self.deleteRecord(address, db)
+      case .move(let from, let record):
+        try Self.deleteRecord(from, db)
+        try record.upsert(db)
+        if from.kind == .model, from.name != record.address.name {
+          try db.execute(
+            sql: "UPDATE model_versions SET name = ? WHERE name = ?", arguments: [record.address.name, from.name])
+        }
       case .none: break
       }
       if let name = completion.removedModel {

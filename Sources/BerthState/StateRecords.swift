@@ -91,6 +91,9 @@ public enum ActionOutcome: String, Hashable, Sendable, Codable {
 public enum RecordChange: Hashable, Sendable {
   case put(ResourceRecord)
   case remove(ResourceAddress)
+  /// A rename (`metadata.previous_names`): the record at `from` is removed and `record` put in one transaction.
+  /// A renamed model's registered versions move to the new name with it.
+  case move(from: ResourceAddress, to: ResourceRecord)
   case none
 }
 

@@ -120,6 +120,14 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
         switch completion.change {
         case .put(let record): try await record.upsert(connection, schema, logger)
         case .remove(let address): try await Self.deleteRecord(address, connection, schema, logger)
+        case .move(let from, let record):
+          try await Self.deleteRecord(from, connection, schema, logger)
+          try await record.upsert(connection, schema, logger)
+          if from.kind == .model, from.name != record.address.name {
+            try await connection.rows(
+              "UPDATE \(unescaped: schema.modelVersions) SET name = \(record.address.name) WHERE name = \(from.name)",
+              logger: logger)
+          }
         case .none: break
         }
         if let name = completion.removedModel {

@@ -23,6 +23,9 @@ public struct DeployedModel: Hashable, Sendable, Codable {
 /// Everything a target needs to run one revision of a service, with every reference resolved.
 public struct ServiceDeployment: Hashable, Sendable {
   public var name: String
+  /// The name the target knows the service by (runtime folder, Kubernetes object name). It is the service's
+  /// name when first deployed and stays the same when the service is renamed (`metadata.previous_names`).
+  public var instance: String
   /// A digest of every input below: equal revisions are interchangeable.
   public var revision: String
   public var models: [DeployedModel]
@@ -47,9 +50,10 @@ public struct ServiceDeployment: Hashable, Sendable {
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
     settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
-    image: ContainerImage? = nil
+    image: ContainerImage? = nil, instance: String? = nil
   ) {
     self.name = name
+    self.instance = instance ?? name
     self.revision = revision
     self.models = models
     self.sourceDirectory = sourceDirectory
@@ -86,6 +90,21 @@ public struct ObservedService: Hashable, Sendable {
   public init(name: String, recordedOutputs: Attributes) {
     self.name = name
     self.recordedOutputs = recordedOutputs
+  }
+
+  /// The name the target knows this service by (see `ServiceDeployment.instance`).
+  public var instance: String { ServiceInstance.name(service: name, outputs: recordedOutputs) }
+}
+
+/// The target-side name of a service, recorded in its outputs as `instance` so that renames keep what runs.
+public enum ServiceInstance {
+  /// The output key holding the instance name.
+  public static let outputKey = "instance"
+
+  /// The recorded instance name, or the service's own name for records written before renames existed.
+  public static func name(service: String, outputs: Attributes) -> String {
+    if case .string(let instance)? = outputs[outputKey], !instance.isEmpty { return instance }
+    return service
   }
 }
 

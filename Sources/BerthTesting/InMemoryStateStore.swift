@@ -37,6 +37,17 @@ public actor InMemoryStateStore: StateStoring, Locking {
     switch completion.change {
     case .put(let record): state.resources[record.address] = record
     case .remove(let address): state.resources[address] = nil
+    case .move(let from, let record):
+      state.resources[from] = nil
+      state.resources[record.address] = record
+      if from.kind == .model, from.name != record.address.name, let versions = state.modelVersions.removeValue(forKey: from.name)
+      {
+        state.modelVersions[record.address.name] = versions.map { version in
+          var moved = version
+          moved.name = record.address.name
+          return moved
+        }
+      }
     case .none: break
     }
     if let version = completion.modelVersion { state.modelVersions[version.name, default: []].append(version) }

@@ -14,6 +14,7 @@ public enum StateConformance: String, CaseIterable, Sendable {
   case failedRecordWritesNothing
   case recordRemovesResourceAndModel
   case removeAndImportRecords
+  case moveRenamesRecordAndModelVersions
   case historyIsNewestFirst
   case cancelledRunStillRecords
 
@@ -26,6 +27,7 @@ public enum StateConformance: String, CaseIterable, Sendable {
     case .failedRecordWritesNothing: try await Self.failedRecordWritesNothing(store)
     case .recordRemovesResourceAndModel: try await Self.recordRemovesResourceAndModel(store)
     case .removeAndImportRecords: try await Self.removeAndImportRecords(store)
+    case .moveRenamesRecordAndModelVersions: try await Self.moveRenamesRecordAndModelVersions(store)
     case .historyIsNewestFirst: try await Self.historyIsNewestFirst(store)
     case .cancelledRunStillRecords: try await Self.cancelledRunStillRecords(store)
     }
@@ -141,6 +143,38 @@ public enum StateConformance: String, CaseIterable, Sendable {
     try Check.equal(try await store.removeRecord(service.address), false, "removing it again")
     try Check.equal(try await store.snapshot().resources, [:], "resources after removal")
     try Check.equal(try await store.history(limit: 10), [], "history after import and removal")
+  }
+
+  static func moveRenamesRecordAndModelVersions(_ store: any StateStoring & Locking) async throws {
+    let applyID = try await store.beginApply(operation: "apply", who: "ada", planDigest: "m", at: StateSample.time(0))
+    for version in [1, 2] {
+      try await store.record(
+        StateSample.completion(
+          applyID, ResourceAddress(.model, "old-model"), action: "register", change: .put(StateSample.model("old-model")),
+          modelVersion: StateSample.modelVersion("old-model", version)))
+    }
+    try await store.record(
+      StateSample.completion(applyID, ResourceAddress(.service, "old-api"), change: .put(StateSample.service("old-api"))))
+    let before = try await store.snapshot().serial
+
+    var movedModel = StateSample.model("new-model")
+    movedModel.updatedAt = StateSample.time(7)
+    try await store.record(
+      StateSample.completion(
+        applyID, movedModel.address, action: "move", change: .move(from: ResourceAddress(.model, "old-model"), to: movedModel)))
+    let movedService = StateSample.service("new-api")
+    try await store.record(
+      StateSample.completion(
+        applyID, movedService.address, action: "move", change: .move(from: ResourceAddress(.service, "old-api"), to: movedService)
+      ))
+
+    let snapshot = try await store.snapshot()
+    try Check.equal(
+      snapshot.resources, [movedModel.address: movedModel, movedService.address: movedService], "records after the moves")
+    var expected = [StateSample.modelVersion("old-model", 1), StateSample.modelVersion("old-model", 2)]
+    for index in expected.indices { expected[index].name = "new-model" }
+    try Check.equal(snapshot.modelVersions, ["new-model": expected], "model versions follow the renamed model")
+    try Check.equal(snapshot.serial, before + 2, "serial after two moves")
   }
 
   static func historyIsNewestFirst(_ store: any StateStoring & Locking) async throws {

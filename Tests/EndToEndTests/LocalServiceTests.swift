@@ -88,6 +88,60 @@ import Testing
     #expect(destroy.status == 0, "\(destroy.output)")
     #expect(PortProbe.isFree(port: port))
   }
+  /// The pid of the scoring process `berth services show NAME` reports.
+  func scoringPid(_ name: String, in directory: String) throws -> Int32? {
+    let show = try BerthProcess.run(["services", "show", name], in: directory).stdout
+    return show.split(separator: "\n").first { $0.contains("  pid:") }.flatMap { Int32($0.split(separator: " ").last!) }
+  }
+
+  @Test func renameKeepsServingAndImportAdoptsALostRecord() throws {
+    let (scratch, port) = try example()
+    #expect(try BerthProcess.run(["apply", "--auto-approve"], in: scratch.path).status == 0)
+    let pid = try #require(try scoringPid("diabetes-local", in: scratch.path))
+
+    // Rename: the plan moves the record; the same process keeps serving under the new name.
+    let manifest = scratch.path + "/berth.yaml"
+    let original = try String(contentsOfFile: manifest, encoding: .utf8)
+    try original.replacingOccurrences(
+      of: "  name: diabetes-local\n", with: "  name: diabetes-api\n  previous_names: [diabetes-local]\n"
+    ).write(toFile: manifest, atomically: true, encoding: .utf8)
+    let plan = try BerthProcess.run(["plan", "--no-color"], in: scratch.path)
+    #expect(plan.stdout.contains("> service/diabetes-api move"), "\(plan.output)")
+    #expect(plan.stdout.contains("1 to move."))
+    let rename = try BerthProcess.run(["apply", "--auto-approve"], in: scratch.path)
+    #expect(rename.status == 0, "\(rename.output)")
+    #expect(try scoringPid("diabetes-api", in: scratch.path) == pid, "renaming did not restart the service")
+    #expect(score(port) != nil)
+    #expect(try BerthProcess.run(["drift"], in: scratch.path).status == 0)
+
+    // An update after the rename rolls out in place (same runtime folder, same port).
+    let script = scratch.path + "/src/score.py"
+    try (try String(contentsOfFile: script, encoding: .utf8) + "\n# renamed\n").write(
+      toFile: script, atomically: true, encoding: .utf8)
+    let update = try BerthProcess.run(["apply", "--auto-approve"], in: scratch.path)
+    #expect(update.status == 0, "\(update.output)")
+    let updatedPid = try #require(try scoringPid("diabetes-api", in: scratch.path))
+    #expect(updatedPid != pid)
+    #expect(score(port) != nil)
+
+    // Lose the record, then adopt what runs: the next plan has nothing to do.
+    #expect(try BerthProcess.run(["state", "rm", "service/diabetes-api"], in: scratch.path).status == 0)
+    let missing = try BerthProcess.run(["import", "service/diabetes-api", "no-such-instance"], in: scratch.path)
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("nothing named 'no-such-instance' runs on compute target 'local'"), "\(missing.output)")
+    let adopted = try BerthProcess.run(["import", "service/diabetes-api", "diabetes-local"], in: scratch.path)
+    #expect(adopted.status == 0, "\(adopted.output)")
+    #expect(adopted.stdout.contains("Imported service/diabetes-api: healthy"), "\(adopted.output)")
+    #expect(adopted.stdout.contains("`berth plan` has nothing to do for it"))
+    let after = try BerthProcess.run(["plan", "--detailed-exitcode"], in: scratch.path)
+    #expect(after.status == 0, "\(after.output)")
+    #expect(try scoringPid("diabetes-api", in: scratch.path) == updatedPid)
+    let again = try BerthProcess.run(["import", "service/diabetes-api", "diabetes-local"], in: scratch.path)
+    #expect(again.stderr.contains("service/diabetes-api is already in the state"), "\(again.output)")
+
+    #expect(try BerthProcess.run(["destroy", "--auto-approve"], in: scratch.path).status == 0)
+    #expect(PortProbe.isFree(port: port))
+  }
 }
 
 /// Threads sending POST /score in a loop until stopped, counting failures (bounded, 127.0.0.1 only).

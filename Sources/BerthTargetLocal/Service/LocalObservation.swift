@@ -48,7 +48,7 @@ struct LocalObservation: Sendable {
   }
 
   private func read(_ service: ObservedService) -> Reading {
-    let layout = provider.layout(of: service.name)
+    let layout = provider.layout(of: service.instance)
     func missing(_ message: String, revision: String? = nil) -> Reading {
       Reading(name: service.name, observation: Observation(health: .missing, revision: revision, message: message))
     }
@@ -70,9 +70,13 @@ struct LocalObservation: Sendable {
     guard ProcessLiveness.isAlive(pid: handle.pid, startTime: handle.startTime) else {
       return missing("process \(handle.pid) is not running", revision: revision)
     }
+    // The same values an apply records, so that `berth import` can record an adopted service fully.
     let attributes: Attributes = [
+      ServiceInstance.outputKey: .string(service.instance), "revision": .string(revision),
       "port": .int(proxy.port), "backend_port": .int(handle.port), "pid": .int(Int(handle.pid)),
-      "proxy_pid": .int(Int(proxy.pid)),
+      "proxy_pid": .int(Int(proxy.pid)), "start_time": .string(ISO8601DateFormatter().string(from: handle.startedAt)),
+      "scoring_uri": .string("http://localhost:\(proxy.port)/score"),
+      "swagger_uri": .string("http://localhost:\(proxy.port)/swagger.json"), "log_file": .string(handle.logFile),
     ]
     let observation = Observation(
       health: .healthy, revision: revision,

@@ -17,7 +17,7 @@ struct LocalRollout: Sendable {
   let progress: @Sendable (String) -> Void
 
   func run() async throws -> ApplyResponse {
-    let layout = provider.layout(of: deployment.name)
+    let layout = provider.layout(of: deployment.instance)
     let settings = LocalDeploymentSettings(deployment.settings)
     do {
       try FileManager.default.createDirectory(atPath: layout.revisionsDirectory, withIntermediateDirectories: true)
@@ -174,6 +174,7 @@ struct LocalRollout: Sendable {
 
   private func outputs(revision: StartedRevision, publicPort: Int, proxyPid: Int32) -> Attributes {
     var outputs: Attributes = [
+      ServiceInstance.outputKey: .string(deployment.instance),
       "revision": .string(deployment.revision),
       "port": .int(publicPort),
       "backend_port": .int(revision.handle.port),

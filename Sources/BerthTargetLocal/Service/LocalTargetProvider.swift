@@ -66,7 +66,10 @@ public struct LocalTargetProvider: TargetProvider {
       return try await LocalRollout(provider: self, deployment: deployment, previous: previous, progress: request.progress)
         .run()
     case .delete(let name, let previous):
-      return try await LocalTeardown(provider: self, service: name, previous: previous, progress: request.progress).run()
+      return try await LocalTeardown(
+        provider: self, service: ServiceInstance.name(service: name, outputs: previous), previous: previous,
+        progress: request.progress
+      ).run()
     }
   }
 

@@ -26,8 +26,10 @@ struct LocalValidation: Sendable {
 
   func run(_ request: ValidateRequest) -> [Diagnostic] {
     guard case .service(let spec) = request.service.spec, let port = spec.int("port") else { return [] }
-    let layout = provider.layout(of: request.service.address.name)
-    let isOwnProxy = ProxyRecord.read(layout.proxyRecordFile).map { $0.isAlive && $0.port == port } ?? false
+    // A renamed service's proxy still runs under its first name (its instance) until it is deleted.
+    let isOwnProxy = ([request.service.address.name] + request.service.previousNames).contains { name in
+      ProxyRecord.read(provider.layout(of: name).proxyRecordFile).map { $0.isAlive && $0.port == port } ?? false
+    }
     let facts = PortFacts(
       port: port, isRoot: geteuid() == 0, isOwnProxy: isOwnProxy, isFree: isOwnProxy || PortProbe.isFree(port: port))
     return Self.diagnostics(
