@@ -32,6 +32,14 @@ public struct PostgresStateError: Error, CustomStringConvertible, Sendable {
     self.hint = hint
   }
 
+  /// The store held the lock, but its session no longer does: the result of `address` is not written.
+  static func lockLost(location: String, address: String) -> PostgresStateError {
+    PostgresStateError(
+      location: location, operation: "record \(address)",
+      reason: "this run no longer holds the state lock (its PostgreSQL session ended, e.g. after a network cut)",
+      hint: "what this action did is not recorded; run `berth plan`, which observes what runs, before applying again")
+  }
+
   /// Describes `error` for `operation`; errors that are already readable pass through as they are.
   static func wrapping(_ error: any Error, location: String, operation: String) -> any Error {
     switch error {

@@ -231,6 +231,9 @@ actor HeldLocks {
 
   func remove(_ id: String) -> PostgresConnection? { sessions.removeValue(forKey: id) }
 
+  /// The ids of the locks held, sorted.
+  func ids() -> [String] { sessions.keys.sorted() }
+
   func removeAll() -> [String: PostgresConnection] {
     defer { sessions = [:] }
     return sessions

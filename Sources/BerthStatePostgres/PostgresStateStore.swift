@@ -103,8 +103,22 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   public func record(_ completion: ActionCompletion) async throws {
     let schema = self.schema
     let logger = self.logger
+    let location = self.location.description
+    let heldLockIDs = await heldLocks.ids()
     try await withConnection("record \(completion.address)", evenIfCancelled: true) { connection in
       try await PostgresTransaction.run(on: connection, logger: logger) { connection in
+        // Fencing: while this store holds the lock, a write is only made if its session still holds it. A session the
+        // server dropped (a long network cut) freed the lock, and another run may hold it now.
+        if !heldLockIDs.isEmpty {
+          let rows = try await connection.rows(
+            """
+            SELECT EXISTS (SELECT 1 FROM \(unescaped: schema.lockInfo) i WHERE i.id = ANY(\(heldLockIDs))
+              AND EXISTS (SELECT 1 FROM pg_locks l WHERE \(unescaped: schema.lockRowCondition) AND l.pid = i.backend_pid))
+            """, logger: logger)
+          guard try rows.first?.decode(Bool.self) == true else {
+            throw PostgresStateError.lockLost(location: location, address: completion.address.description)
+          }
+        }
         // Locking the apply's row numbers its actions one after another, whoever else writes.
         try await connection.rows(
           "SELECT id FROM \(unescaped: schema.applies) WHERE id = \(completion.applyID) FOR UPDATE", logger: logger)

@@ -50,6 +50,31 @@ struct PostgresStateStoreTests {
     }
   }
 
+  @Test func writesStopOnceTheLockSessionIsGone() async throws {
+    try await withStores { scope in
+      let url = try await PostgresTestServer.freshStateURL()
+      let holder = try await scope.store(url: url)
+      let other = try await scope.store(url: url)
+      let lock = try await holder.acquire(operation: "apply", who: "ada", timeout: 0)
+      let applyID = try await holder.beginApply(operation: "apply", who: "ada", planDigest: "d", at: StateSample.time(0))
+      try await holder.record(
+        StateSample.completion(applyID, ResourceAddress(.service, "a"), change: .put(StateSample.service("a"))))
+
+      // The server ends the holder's lock session (as after a long network cut); another run takes the lock.
+      #expect(try await other.forceUnlock(id: lock.id))
+      let taken = try await other.acquire(operation: "apply", who: "bob", timeout: 0)
+      do {
+        try await holder.record(
+          StateSample.completion(applyID, ResourceAddress(.service, "b"), change: .put(StateSample.service("b"))))
+        Issue.record("a run without the lock wrote to the state")
+      } catch let error as PostgresStateError {
+        #expect(error.description.contains("no longer holds the state lock"), "\(error)")
+      }
+      #expect(Array(try await other.snapshot().resources.keys) == [ResourceAddress(.service, "a")])
+      #expect(try await other.currentLock() == taken)
+    }
+  }
+
   @Test func manyOpenersOfANewSchemaAllSucceed() async throws {
     try await withStores { scope in
       let url = try await PostgresTestServer.freshStateURL()
