@@ -96,7 +96,7 @@ struct ApplyRun {
       } else {
         plan = reconciler.plan(context, destroy: operation == "destroy")
       }
-      terminal.printDiagnostics(diagnostics.filter { $0.severity != .error })
+      terminal.printDiagnostics(diagnostics.filter { $0.severity != .error && !plan.diagnostics.contains($0) })
       terminal.out(terminal.planRenderer.render(plan), newline: false)
       if plan.diagnostics.hasErrors { throw ExitCode(1) }
       guard plan.hasChanges else { return nil }

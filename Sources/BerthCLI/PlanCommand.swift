@@ -58,7 +58,8 @@ struct PlanCommand: AsyncParsableCommand {
     } else if markdown {
       terminal.out(PlanMarkdownRenderer.render(plan), newline: false)
     } else {
-      terminal.printDiagnostics(diagnostics.filter { $0.severity != .error })
+      // The plan text shows its own diagnostics (observation and target checks); print only the others.
+      terminal.printDiagnostics(diagnostics.filter { $0.severity != .error && !plan.diagnostics.contains($0) })
       terminal.out(terminal.planRenderer.render(plan), newline: false)
       if let out { terminal.out("\nSaved the plan to \(out). Run `berth apply \(out)` to perform exactly these actions.") }
     }

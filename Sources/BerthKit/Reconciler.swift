@@ -43,6 +43,9 @@ public struct Reconciler: Sendable {
     public var targets: Targets
     public var input: PlanInput
     public var hashCache: HashCache
+    /// What the targets' own checks found (ports in use, compute target types without a provider); part of every
+    /// plan but a destroy.
+    public var targetDiagnostics: [Diagnostic] = []
   }
 
   /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
@@ -79,13 +82,15 @@ public struct Reconciler: Sendable {
       graph: validation.graph, contentDigests: digests, state: state, observations: observations,
       manifestsDigest: try Self.digest(files: validation.manifests.absoluteFiles))
     input.observationDiagnostics = observationDiagnostics
+    let targets = targets(workspace)
     return Context(
-      validation: validation, workspace: workspace, store: store, targets: targets(workspace), input: input, hashCache: cache)
+      validation: validation, workspace: workspace, store: store, targets: targets, input: input, hashCache: cache,
+      targetDiagnostics: TargetChecks.run(graph: validation.graph, state: state, targets: targets))
   }
 
   public func plan(_ context: Context, destroy: Bool = false) -> Plan {
     var plan = Planner.plan(context.input, destroy: destroy)
-    plan.diagnostics = context.input.observationDiagnostics + plan.diagnostics
+    plan.diagnostics = context.input.observationDiagnostics + (destroy ? [] : context.targetDiagnostics) + plan.diagnostics
     return plan
   }
 

@@ -74,10 +74,13 @@ public struct ServiceDeployment: Hashable, Sendable {
 public struct ValidateRequest: Sendable {
   public var service: Resource
   public var computeTarget: ComputeTargetSpec
+  /// The service's outputs from its last apply (empty when it was never applied): its instance, port…
+  public var recordedOutputs: Attributes
 
-  public init(service: Resource, computeTarget: ComputeTargetSpec) {
+  public init(service: Resource, computeTarget: ComputeTargetSpec, recordedOutputs: Attributes = [:]) {
     self.service = service
     self.computeTarget = computeTarget
+    self.recordedOutputs = recordedOutputs
   }
 }
 

@@ -12,6 +12,9 @@ public final class RecordingTargetProvider: TargetProvider, @unchecked Sendable 
   public var observations: [String: Observation] = [:]
   /// Service name → error `apply` throws for it.
   public var failures: [String: TargetError] = [:]
+  /// Service name → what `validate` reports for it.
+  public var validations: [String: [Diagnostic]] = [:]
+  private var _validateRequests: [ValidateRequest] = []
 
   public init(type: ComputeType) {
     self.type = type
@@ -20,7 +23,12 @@ public final class RecordingTargetProvider: TargetProvider, @unchecked Sendable 
   public var applyRequests: [ApplyOperation] { lock.withLock { _applyRequests } }
   public var observeRequests: [ObserveRequest] { lock.withLock { _observeRequests } }
 
-  public func validate(_ request: ValidateRequest) -> [Diagnostic] { [] }
+  public var validateRequests: [ValidateRequest] { lock.withLock { _validateRequests } }
+
+  public func validate(_ request: ValidateRequest) -> [Diagnostic] {
+    lock.withLock { _validateRequests.append(request) }
+    return validations[request.service.address.name] ?? []
+  }
 
   public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
     lock.withLock { _observeRequests.append(request) }

@@ -27,7 +27,8 @@ struct LocalValidation: Sendable {
   func run(_ request: ValidateRequest) -> [Diagnostic] {
     guard case .service(let spec) = request.service.spec, let port = spec.int("port") else { return [] }
     // A renamed service's proxy still runs under its first name (its instance) until it is deleted.
-    let isOwnProxy = ([request.service.address.name] + request.service.previousNames).contains { name in
+    let recordedInstance = ServiceInstance.name(service: request.service.address.name, outputs: request.recordedOutputs)
+    let isOwnProxy = ([recordedInstance, request.service.address.name] + request.service.previousNames).contains { name in
       ProxyRecord.read(provider.layout(of: name).proxyRecordFile).map { $0.isAlive && $0.port == port } ?? false
     }
     let facts = PortFacts(
