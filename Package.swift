@@ -68,7 +68,7 @@ let package = Package(
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(
-      name: "BerthTargetKubernetesTests", dependencies: ["BerthTargetKubernetes", "BerthTesting", "BerthKit"],
+      name: "BerthTargetKubernetesTests", dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
       exclude: ["Snapshots", "Double"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]

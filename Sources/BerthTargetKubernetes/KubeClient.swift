@@ -50,12 +50,14 @@ public struct KubeClient: Sendable {
 
   /// Server-side apply of `object` (PATCH `application/apply-patch+yaml`, `fieldManager=berth`); returns the live object.
   @discardableResult
-  public func apply(_ object: JSONValue, force: Bool = true) async throws -> JSONValue {
+  public func apply(_ object: JSONValue, force: Bool = true, fieldManager: String = KubeClient.fieldManager) async throws
+    -> JSONValue
+  {
     guard let kind = KubeKind.of(object), let name = object["metadata"]?["name"]?.stringValue else {
       throw KubernetesError.configuration("cannot apply an object without a known kind and a name")
     }
     let namespace = object["metadata"]?["namespace"]?.stringValue
-    var query = ["fieldManager": Self.fieldManager]
+    var query = ["fieldManager": fieldManager]
     if force { query["force"] = "true" }
     let path = kind.collectionPath(namespace: namespace) + "/" + name
     let body = try await send(

@@ -424,6 +424,14 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", OPTIONS.port), Handler)
     server.daemon_threads = True
     print(f"LISTENING {server.server_address[1]}", flush=True)
+
+    def exit_when_input_closes():
+        # The test that started the double holds its stdin; when the test process ends, so does the double.
+        sys.stdin.read()
+        import os
+        os._exit(0)
+
+    threading.Thread(target=exit_when_input_closes, daemon=True).start()
     server.serve_forever()
 
 
