@@ -262,7 +262,7 @@ def apply(gv, namespace, plural, name, query, headers, body):
         if existing is None or existing["metadata"].get("generation") != new["metadata"]["generation"] or f"{namespace}/{name}" in FAIL:
             status_ = new.setdefault("status", {})
             status_.setdefault("observedGeneration", new["metadata"]["generation"] - 1)
-            PENDING[key] = 1
+            PENDING[key] = 2
     return 200, new
 
 
