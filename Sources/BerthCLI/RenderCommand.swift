@@ -6,10 +6,11 @@ import Foundation
 struct RenderCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "render",
-    abstract: "Print the Kubernetes objects apply would send for a service (reads state, not the cluster).",
+    abstract: "Print the Kubernetes objects apply would send for a service.",
     discussion: """
-      The image is --image when given, else the one recorded at the service's last apply, else a placeholder
-      marked with the annotation berth.dev/image: placeholder. The image pull Secret is never printed.
+      Reads the manifests and the state, never the cluster. The image is --image when given, else the one \
+      recorded at the service's last apply, else a placeholder marked berth.dev/image: placeholder. \
+      The image pull Secret is never printed.
       """)
 
   @OptionGroup var manifests: ManifestOptions
