@@ -49,16 +49,18 @@ public struct KubeClient: Sendable {
   // MARK: - Verbs
 
   /// Server-side apply of `object` (PATCH `application/apply-patch+yaml`, `fieldManager=berth`); returns the live object.
+  /// With `dryRun` the server validates and admits the object but stores nothing.
   @discardableResult
-  public func apply(_ object: JSONValue, force: Bool = true, fieldManager: String = KubeClient.fieldManager) async throws
-    -> JSONValue
-  {
+  public func apply(
+    _ object: JSONValue, force: Bool = true, fieldManager: String = KubeClient.fieldManager, dryRun: Bool = false
+  ) async throws -> JSONValue {
     guard let kind = KubeKind.of(object), let name = object["metadata"]?["name"]?.stringValue else {
       throw KubernetesError.configuration("cannot apply an object without a known kind and a name")
     }
     let namespace = object["metadata"]?["namespace"]?.stringValue
     var query = ["fieldManager": fieldManager]
     if force { query["force"] = "true" }
+    if dryRun { query["dryRun"] = "All" }
     let path = kind.collectionPath(namespace: namespace) + "/" + name
     let body = try await send(
       .PATCH, path, query: query, body: ObjectOutput.json(object), contentType: "application/apply-patch+yaml",

@@ -72,6 +72,16 @@ import Testing
     }
   }
 
+  @Test func dryRunValidatesWithoutStoring() async throws {
+    let double = try await KubeDouble()
+    defer { Task { await double.stop() } }
+    let client = try KubeClient(double.connection())
+    defer { Task { await client.shutdown() } }
+    try await client.apply(Self.namespace)
+    try await client.apply(Self.service("dry"), dryRun: true)
+    #expect(try await client.get(.service, "dry", namespace: "ml-prod") == nil)
+  }
+
   @Test func anotherManagersObjectConflictsUnlessForced() async throws {
     let double = try await KubeDouble()
     defer { Task { await double.stop() } }

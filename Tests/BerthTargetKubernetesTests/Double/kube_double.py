@@ -255,6 +255,8 @@ def apply(gv, namespace, plural, name, query, headers, body):
         new["metadata"].update({"uid": str(uuid.uuid4()), "creationTimestamp": now(), "generation": 1})
     if namespaced:
         new["metadata"]["namespace"] = namespace
+    if query.get("dryRun", [""])[0] == "All":
+        return 200, new
     new["metadata"]["resourceVersion"] = next_rv()
     new["metadata"]["managedFields"] = [{"manager": manager, "operation": "Apply", "apiVersion": gv, "time": now()}]
     STORE[key] = new
