@@ -58,7 +58,8 @@ let package = Package(
       dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
-      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes"], path: "Sources/BerthBench"),
+      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes"],
+      path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
@@ -68,7 +69,8 @@ let package = Package(
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(
-      name: "BerthTargetKubernetesTests", dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
+      name: "BerthTargetKubernetesTests",
+      dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
       exclude: ["Snapshots", "Double"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]

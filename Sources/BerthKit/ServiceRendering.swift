@@ -33,7 +33,8 @@ extension Reconciler {
   {
     let (prepared, diagnostics) = try await prepare(path: path, overlays: overlays, observe: false)
     guard let context = prepared else {
-      throw RenderError("the manifests have errors:\n" + diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
+      throw RenderError(
+        "the manifests have errors:\n" + diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
     }
     let address = ResourceAddress(.service, service)
     guard let resource = context.input.graph[address], case .service(let spec) = resource.spec,
@@ -43,7 +44,9 @@ extension Reconciler {
       throw RenderError("no service '\(service)' in the manifests; services: \(known.isEmpty ? "none" : known)")
     }
     guard target.type == .kubernetes else {
-      throw RenderError("service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects only")
+      throw RenderError(
+        "service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects only"
+      )
     }
     let (desired, _) = DesiredState.build(context.input)
     guard let attributes = desired[address]?.attributes else { throw RenderError("service '\(service)' has no desired state") }
@@ -76,10 +79,12 @@ extension Reconciler {
     if let registry = context.input.graph.workspace?.registry, registry.usernameEnv != nil || registry.passwordEnv != nil {
       pullSecret = PullSecret.name(forRegistry: registry.address)
       notPrinted.append(
-        "Secret \(namespace)/\(PullSecret.name(forRegistry: registry.address)) (image pull credentials from $\(registry.usernameEnv ?? "?") and $\(registry.passwordEnv ?? "?"))")
+        "Secret \(namespace)/\(PullSecret.name(forRegistry: registry.address)) (image pull credentials from $\(registry.usernameEnv ?? "?") and $\(registry.passwordEnv ?? "?"))"
+      )
     }
     return RenderedService(
-      objects: KubernetesRenderer.render(deployment, image: image, namespace: namespace, pullSecret: pullSecret), imageSource: source,
+      objects: KubernetesRenderer.render(deployment, image: image, namespace: namespace, pullSecret: pullSecret),
+      imageSource: source,
       notPrinted: notPrinted)
   }
 }

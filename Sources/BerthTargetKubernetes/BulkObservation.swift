@@ -35,7 +35,8 @@ struct BulkObservation: Sendable {
     return observations
   }
 
-  private static func observe(_ service: ObservedService, byKind: [String: [String: JSONValue]], namespace: String) -> Observation {
+  private static func observe(_ service: ObservedService, byKind: [String: [String: JSONValue]], namespace: String) -> Observation
+  {
     guard let deployment = byKind["Deployment"]?[service.name] else {
       return Observation(health: .missing, message: "Deployment \(namespace)/\(service.name) not found")
     }

@@ -69,7 +69,8 @@ public struct ClusterConnection: Sendable, Hashable, CustomStringConvertible {
       return ClusterConnection(
         server: server, namespace: namespace ?? defaultNamespace, bearerToken: token, certificateAuthorityPEM: authority)
     }
-    let path = expand(text("kubeconfig") ?? environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init) ?? "~/.kube/config")
+    let path = expand(
+      text("kubeconfig") ?? environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init) ?? "~/.kube/config")
     let config = try Kubeconfig.load(path: path)
     var connection = try config.connection(context: text("context"), baseDirectory: (path as NSString).deletingLastPathComponent)
     if let namespace { connection.namespace = namespace }

@@ -36,7 +36,8 @@ public struct KubeClient: Sendable {
       if connection.insecureSkipTLSVerify { tls.certificateVerification = .none }
       configuration.tlsConfiguration = tls
     } else if !connection.server.hasPrefix("http://") {
-      throw KubernetesError.configuration("API server '\(connection.server)' must start with https:// (or http:// for a local test server)")
+      throw KubernetesError.configuration(
+        "API server '\(connection.server)' must start with https:// (or http:// for a local test server)")
     }
     configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
     http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -102,7 +102,8 @@ public struct Kubeconfig: Sendable {
         "kubeconfig '\(path)' has no context '\(contextName)'\(known.isEmpty ? "" : "; it has: \(known)")")
     }
     guard let cluster = clusters[context.cluster], !cluster.server.isEmpty else {
-      throw KubernetesError.configuration("kubeconfig '\(path)': context '\(contextName)' names cluster '\(context.cluster)', which has no server")
+      throw KubernetesError.configuration(
+        "kubeconfig '\(path)': context '\(contextName)' names cluster '\(context.cluster)', which has no server")
     }
     guard let user = users[context.user] ?? (context.user.isEmpty ? User() : nil) else {
       throw KubernetesError.configuration("kubeconfig '\(path)': context '\(contextName)' names unknown user '\(context.user)'")
@@ -110,7 +111,8 @@ public struct Kubeconfig: Sendable {
     if let unsupported = user.unsupported {
       throw KubernetesError.configuration(
         "kubeconfig '\(path)': user '\(context.user)' authenticates through \(unsupported), which Berth does not run; "
-          + "use a kubeconfig with a token or client certificate (for AKS: `az aks get-credentials --admin`, or `kubelogin convert-kubeconfig -l azurecli` and a service account token), or set api_server + token_env")
+          + "use a kubeconfig with a token or client certificate (for AKS: `az aks get-credentials --admin`, or `kubelogin convert-kubeconfig -l azurecli` and a service account token), or set api_server + token_env"
+      )
     }
     func file(_ path: String) throws -> String {
       let full = path.hasPrefix("/") ? path : baseDirectory + "/" + path
@@ -138,4 +140,3 @@ public struct Kubeconfig: Sendable {
       insecureSkipTLSVerify: cluster.insecureSkipTLSVerify)
   }
 }
-

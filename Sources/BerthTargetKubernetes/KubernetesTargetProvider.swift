@@ -89,8 +89,10 @@ public struct KubernetesTargetProvider: TargetProvider {
       }
     case .deploy(let deployment):
       return try await withClient(deployment.computeTarget.settings) { client in
-        try await KubernetesRollout(provider: self, client: client, deployment: deployment, previous: nil, progress: request.progress)
-          .run()
+        try await KubernetesRollout(
+          provider: self, client: client, deployment: deployment, previous: nil, progress: request.progress
+        )
+        .run()
       }
     case .update(let deployment, let previous):
       return try await withClient(deployment.computeTarget.settings) { client in
@@ -102,7 +104,8 @@ public struct KubernetesTargetProvider: TargetProvider {
       var settings: [String: FieldValue] = [:]
       for key in Self.connectionKeys { settings[key] = previous["target.\(key)"] }
       return try await withClient(settings) { client in
-        let namespace = previous["namespace"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? client.connection.namespace
+        let namespace =
+          previous["namespace"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? client.connection.namespace
         try await Teardown(client: client, namespace: namespace, timings: timings, progress: request.progress)
           .delete(service: name, recorded: previous)
         return ApplyResponse(message: "deleted from \(namespace)")
@@ -138,7 +141,9 @@ public struct KubernetesTimings: Sendable, Hashable {
   /// How long a delete waits for the objects to be gone.
   public var deleteTimeout: Duration
 
-  public init(pollInterval: Duration = .seconds(1), rolloutSlack: Duration = .seconds(30), deleteTimeout: Duration = .seconds(120)) {
+  public init(
+    pollInterval: Duration = .seconds(1), rolloutSlack: Duration = .seconds(30), deleteTimeout: Duration = .seconds(120)
+  ) {
     self.pollInterval = pollInterval
     self.rolloutSlack = rolloutSlack
     self.deleteTimeout = deleteTimeout

@@ -38,7 +38,8 @@ public enum PullSecret {
       guard let variable else { throw KubernetesError.configuration("the image names no \(what) variable for \(image.registry)") }
       guard let value = environment[variable], !value.isEmpty else {
         throw KubernetesError.configuration(
-          "environment variable \(variable) (registry \(what) for \(image.registry)) is not set; the cluster cannot pull the image without it")
+          "environment variable \(variable) (registry \(what) for \(image.registry)) is not set; the cluster cannot pull the image without it"
+        )
       }
       return value
     }

@@ -7,7 +7,8 @@ public struct KubeKind: Hashable, Sendable, CustomStringConvertible {
   public var namespaced: Bool
 
   public static let namespace = KubeKind(apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false)
-  public static let serviceAccount = KubeKind(apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true)
+  public static let serviceAccount = KubeKind(
+    apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true)
   public static let secret = KubeKind(apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true)
   public static let service = KubeKind(apiVersion: "v1", kind: "Service", plural: "services", namespaced: true)
   public static let pod = KubeKind(apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true)

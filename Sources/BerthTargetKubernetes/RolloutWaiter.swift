@@ -51,7 +51,8 @@ struct RolloutWaiter: Sendable {
 
   /// Warning events of the service's pods and replica sets, and the last lines of the worst pod's log.
   static func diagnose(client: KubeClient, namespace: String, service: String) async -> (events: [String], logTail: [String]) {
-    let selector = "\(KubernetesRenderer.nameLabel)=\(service),\(KubernetesRenderer.managedByLabel)=\(KubernetesRenderer.managedBy)"
+    let selector =
+      "\(KubernetesRenderer.nameLabel)=\(service),\(KubernetesRenderer.managedByLabel)=\(KubernetesRenderer.managedBy)"
     let pods = (try? await client.list(.pod, namespace: namespace, labelSelector: selector)) ?? []
     let podNames = Set(pods.compactMap { $0["metadata"]?["name"]?.stringValue })
     let allEvents = (try? await client.list(.event, namespace: namespace)) ?? []
@@ -64,7 +65,8 @@ struct RolloutWaiter: Sendable {
     .map { event -> String in
       let object = event["involvedObject"]?["kind"]?.stringValue ?? "?"
       let objectName = event["involvedObject"]?["name"]?.stringValue ?? "?"
-      return "\(event["type"]?.stringValue ?? "Normal") \(event["reason"]?.stringValue ?? "") \(object)/\(objectName): \(event["message"]?.stringValue ?? "")"
+      return
+        "\(event["type"]?.stringValue ?? "Normal") \(event["reason"]?.stringValue ?? "") \(object)/\(objectName): \(event["message"]?.stringValue ?? "")"
     }
     // The pod most likely to explain a failure: one that restarted, else one that is not ready.
     func restarts(_ pod: JSONValue) -> Int {
@@ -83,7 +85,8 @@ struct RolloutWaiter: Sendable {
       let container = KubernetesRenderer.containerName
       var text: String?
       if restarts(pod) > 0 {
-        text = try? await client.log(pod: podName, namespace: namespace, container: container, tailLines: logLines, previous: true)
+        text = try? await client.log(
+          pod: podName, namespace: namespace, container: container, tailLines: logLines, previous: true)
       }
       if text == nil {
         text = try? await client.log(pod: podName, namespace: namespace, container: container, tailLines: logLines)

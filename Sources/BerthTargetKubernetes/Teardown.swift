@@ -41,7 +41,8 @@ struct Teardown: Sendable {
       if remaining.isEmpty { break }
       if clock.now >= deadline {
         throw TargetError(
-          "still present after \(timings.deleteTimeout): " + remaining.map(\.description).joined(separator: ", "), isRetryable: true)
+          "still present after \(timings.deleteTimeout): " + remaining.map(\.description).joined(separator: ", "),
+          isRetryable: true)
       }
       try await Task.sleep(for: timings.pollInterval)
     }

@@ -130,7 +130,9 @@ import Testing
   }
 
   @Test func statusBodiesBecomeReadableErrors() {
-    let body = Data(#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"deployments.apps \"x\" not found","reason":"NotFound","code":404}"#.utf8)
+    let body = Data(
+      #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"deployments.apps \"x\" not found","reason":"NotFound","code":404}"#
+        .utf8)
     let error = KubeClient.statusError(code: 404, body: body, what: "get Deployment x")
     #expect(error.description == #"get Deployment x: 404 NotFound: deployments.apps "x" not found"#)
     let plain = KubeClient.statusError(code: 502, body: Data("bad gateway".utf8), what: "list pods")

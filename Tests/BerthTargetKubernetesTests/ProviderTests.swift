@@ -150,7 +150,9 @@ import Testing
     let client = try KubeClient(double.connection(token: "t0ken"))
     defer { Task { await client.shutdown() } }
     #expect(try await client.get(.horizontalPodAutoscaler, "iris-aks", namespace: "ml-prod") == nil)
-    #expect(second.outputs["objects"] == .list(["Deployment/iris-aks", "Service/iris-aks", "PodDisruptionBudget/iris-aks"].map(FieldValue.string)))
+    #expect(
+      second.outputs["objects"]
+        == .list(["Deployment/iris-aks", "Service/iris-aks", "PodDisruptionBudget/iris-aks"].map(FieldValue.string)))
     let observed = try await Self.observe(provider, settings, ["iris-aks": second.outputs]).services["iris-aks"]
     #expect(observed?.health == .healthy && observed?.revision == "rev000000002")
   }
@@ -198,7 +200,8 @@ import Testing
     let kubectl = try ChildProcess(
       executable: "/usr/bin/env",
       arguments: [
-        "kubectl", "--server", double.url, "get", "deployments,services,horizontalpodautoscalers,poddisruptionbudgets", "-n", "ml-prod",
+        "kubectl", "--server", double.url, "get", "deployments,services,horizontalpodautoscalers,poddisruptionbudgets", "-n",
+        "ml-prod",
         "-l", "app.kubernetes.io/managed-by=berth", "-o", "name",
       ])
     let lines = await kubectl.readLines()

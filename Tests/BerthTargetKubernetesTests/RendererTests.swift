@@ -52,7 +52,8 @@ import Yams
 
   @Test func autoscaledServicesGetAnHPAAndNoReplicaCount() {
     let objects = KubernetesRenderer.render(Samples.deployment(), image: .built(Samples.image), namespace: "ml-prod")
-    #expect(objects.map { $0["kind"]?.stringValue } == ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+    #expect(
+      objects.map { $0["kind"]?.stringValue } == ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
     #expect(objects[0].value(at: "spec.replicas") == nil)
     #expect(objects[2].value(at: "spec.scaleTargetRef.name") == .string("iris-aks"))
   }
@@ -66,7 +67,8 @@ import Yams
 
   @Test func deploymentRunsTheImageByDigestWithEnvironmentProbesAndResources() throws {
     let deployment = Samples.deployment(settings: ["scoring_timeout_ms": .int(5000), "worker_count": .int(2)])
-    let objects = KubernetesRenderer.render(deployment, image: .built(Samples.image), namespace: "ml-prod", pullSecret: "berth-pull-x")
+    let objects = KubernetesRenderer.render(
+      deployment, image: .built(Samples.image), namespace: "ml-prod", pullSecret: "berth-pull-x")
     let container = try #require(objects[0].value(at: "spec.template.spec.containers[0]"))
     #expect(container["image"] == .string(Samples.image.reference))
     let env = Dictionary(
@@ -91,7 +93,9 @@ import Yams
     for (_, settings) in Self.variants {
       let objects = KubernetesRenderer.render(
         Samples.deployment(settings: settings), image: .built(Samples.image), namespace: "ml-prod")
-      let fromYAML = try Yams.load_all(yaml: ObjectOutput.yaml(objects)).map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+      let fromYAML = try Yams.load_all(yaml: ObjectOutput.yaml(objects)).map {
+        try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])
+      }
       let fromJSON = try objects.map {
         try JSONSerialization.data(
           withJSONObject: JSONSerialization.jsonObject(with: Data(ObjectOutput.json($0).utf8)), options: [.sortedKeys])
@@ -113,7 +117,8 @@ import Yams
     let credentialed = ContainerImage(
       reference: Samples.image.reference, digest: Samples.image.digest, registry: "127.0.0.1:5000", usernameEnv: "U",
       passwordEnv: "P")
-    objects.append(try #require(try PullSecret.object(for: credentialed, namespace: "ml-prod", environment: ["U": "u", "P": "p"])))
+    objects.append(
+      try #require(try PullSecret.object(for: credentialed, namespace: "ml-prod", environment: ["U": "u", "P": "p"])))
     objects += KubernetesRenderer.render(
       Samples.deployment(settings: settings), image: .built(Samples.image), namespace: "ml-prod",
       pullSecret: PullSecret.name(forRegistry: "127.0.0.1:5000"))
@@ -162,7 +167,8 @@ import Yams
   @Test func renderUsesTheImageGivenAndRefusesOtherTargets() async throws {
     let folder = try Self.copy("iris-aks")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let rendered = try await Reconciler.standard().render(path: folder.path, service: "iris-aks", imageReference: "reg.example/iris@sha256:01")
+    let rendered = try await Reconciler.standard().render(
+      path: folder.path, service: "iris-aks", imageReference: "reg.example/iris@sha256:01")
     #expect(rendered.objects[0].value(at: "spec.template.spec.containers[0].image") == .string("reg.example/iris@sha256:01"))
     #expect(rendered.yaml.hasPrefix("# Rendered by berth; image: reg.example/iris@sha256:01 (--image)\n"))
     let local = try Self.copy("diabetes")
