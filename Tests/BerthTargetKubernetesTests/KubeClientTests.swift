@@ -129,6 +129,28 @@ import Testing
     #expect(try await client.get(.service, "gone", namespace: "ml-prod") == nil)
   }
 
+  @Test func httpsWithACustomCAAndAClientCertificate() async throws {
+    let certificates = try await TestCertificates.make()
+    defer { try? FileManager.default.removeItem(atPath: certificates.folder) }
+    let double = try await KubeDouble(tls: certificates, requireClientCertificate: true)
+    defer { Task { await double.stop() } }
+    let trusted = ClusterConnection(
+      server: double.url, namespace: "ml-prod", certificateAuthorityPEM: try certificates.read(certificates.authorityCertificate),
+      clientCertificatePEM: try certificates.read(certificates.clientCertificate),
+      clientKeyPEM: try certificates.read(certificates.clientKey))
+    let client = try KubeClient(trusted)
+    defer { Task { await client.shutdown() } }
+    try await client.apply(Self.namespace)
+    #expect(try await client.get(.namespace, "ml-prod", namespace: nil) != nil)
+
+    // Without the CA the server's certificate is not trusted: a transport error, not a silent success.
+    var untrusted = trusted
+    untrusted.certificateAuthorityPEM = nil
+    let stranger = try KubeClient(untrusted)
+    defer { Task { await stranger.shutdown() } }
+    await #expect(throws: KubernetesError.self) { _ = try await stranger.list(.namespace, namespace: nil) }
+  }
+
   @Test func statusBodiesBecomeReadableErrors() {
     let body = Data(
       #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"deployments.apps \"x\" not found","reason":"NotFound","code":404}"#

@@ -14,13 +14,23 @@ final class KubeDouble: Sendable {
 
   let child: ChildProcess
   let port: Int
-  var url: String { "http://127.0.0.1:\(port)" }
+  let scheme: String
+  var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
-  /// Starts the double validating against `kubernetesVersion` (strict), optionally requiring a bearer token.
-  init(kubernetesVersion: String = "1.30.0", token: String? = nil, validate: Bool = true) async throws {
+  /// Starts the double validating against `kubernetesVersion` (strict), optionally requiring a bearer token,
+  /// serving HTTPS with `tls` (and requiring client certificates signed by its CA when `requireClientCertificate`).
+  init(
+    kubernetesVersion: String = "1.30.0", token: String? = nil, validate: Bool = true, tls: TestCertificates? = nil,
+    requireClientCertificate: Bool = false
+  ) async throws {
     var arguments = [Self.script, "--kube-version", kubernetesVersion]
     if let token { arguments += ["--token", token] }
     if !validate { arguments.append("--no-validate") }
+    if let tls {
+      arguments += ["--tls-cert", tls.serverCertificate, "--tls-key", tls.serverKey]
+      if requireClientCertificate { arguments += ["--client-ca", tls.authorityCertificate] }
+    }
+    scheme = tls == nil ? "http" : "https"
     child = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3"] + arguments)
     let line = try await child.line(startingWith: "LISTENING ")
     guard let port = Int(line.dropFirst("LISTENING ".count)) else {
@@ -66,4 +76,34 @@ final class KubeDouble: Sendable {
     let (data, _) = try await URLSession.shared.data(for: request)
     return data
   }
+}
+
+/// A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
+struct TestCertificates: Sendable {
+  let folder: String
+  var authorityCertificate: String { folder + "/ca.crt" }
+  var serverCertificate: String { folder + "/server.crt" }
+  var serverKey: String { folder + "/server.key" }
+  var clientCertificate: String { folder + "/client.crt" }
+  var clientKey: String { folder + "/client.key" }
+
+  static func make() async throws -> TestCertificates {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("berth-tls-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let script = """
+      set -e
+      cd "$1"
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=berth-test-ca 2>/dev/null
+      printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+      openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.ext 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=berth-client 2>/dev/null
+      openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 1 2>/dev/null
+      """
+    let child = try ChildProcess(executable: "/bin/sh", arguments: ["-c", script, "sh", folder])
+    guard await child.finish() == 0 else { throw ChildFailure(message: "openssl failed: \(child.errorText())") }
+    return TestCertificates(folder: folder)
+  }
+
+  func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 }

@@ -5,15 +5,18 @@ import Testing
 
 @testable import BerthTargetKubernetes
 
+/// The kubeconfig of the cluster the real-cluster tests use, if any.
+let realClusterKubeconfig = ProcessInfo.processInfo.environment["BERTH_KUBE_TEST_KUBECONFIG"]
+
 /// The same calls against a real cluster, when `BERTH_KUBE_TEST_KUBECONFIG` names a kubeconfig; skipped otherwise.
 ///
 /// `BERTH_KUBE_TEST_CONTEXT` picks a context (default: the current one). Each run works in a fresh namespace
 /// `berth-test-<random>` and deletes it at the end. With `BERTH_KUBE_TEST_IMAGE` (an azmlinfsrv image that
 /// answers `GET /` on port 5001, by digest) the test also deploys, observes and deletes a service.
-@Suite(.serialized, .enabled(if: RealClusterTests.kubeconfig != nil, "set BERTH_KUBE_TEST_KUBECONFIG to run against a cluster"))
+@Suite(.serialized, .enabled(if: realClusterKubeconfig != nil, "set BERTH_KUBE_TEST_KUBECONFIG to run against a cluster"))
 struct RealClusterTests {
   static let environment = ProcessInfo.processInfo.environment
-  static let kubeconfig = environment["BERTH_KUBE_TEST_KUBECONFIG"]
+  static let kubeconfig = realClusterKubeconfig
 
   static func settings(namespace: String) -> [String: FieldValue] {
     var settings: [String: FieldValue] = ["kubeconfig": .string(kubeconfig ?? ""), "namespace": .string(namespace)]

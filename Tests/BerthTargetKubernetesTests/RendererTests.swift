@@ -164,6 +164,23 @@ import Yams
     }
   }
 
+  @Test func authEnabledOnAKubernetesServiceIsAWarningWithItsLocation() throws {
+    let folder = try Self.copy("iris-aks")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let manifest = folder.appendingPathComponent("berth.yaml")
+    let text = try String(contentsOf: manifest, encoding: .utf8)
+    try text.replacingOccurrences(of: "    worker_count: 2\n", with: "    worker_count: 2\n    auth_enabled: true\n")
+      .write(to: manifest, atomically: true, encoding: .utf8)
+    let validation = Validation.run(path: folder.path, displayPath: "iris-aks")
+    #expect(validation.isValid)
+    let rendered = validation.diagnostics.map(\.description)
+    #expect(
+      rendered.contains {
+        $0.hasPrefix("iris-aks/berth.yaml:")
+          && $0.contains(": warning: 'auth_enabled' is not enforced on compute target 'aks-prod'")
+      }, "\(rendered)")
+  }
+
   @Test func renderUsesTheImageGivenAndRefusesOtherTargets() async throws {
     let folder = try Self.copy("iris-aks")
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -15,7 +15,8 @@ It honours what Berth relies on and checks what Berth sends:
 - request counting (GET /_double/stats, POST /_double/reset), bulk seeding (POST /_double/seed);
 - discovery (/version, /api, /apis, /api/v1, /apis/G/V) so that kubectl can be pointed at it.
 
-Usage: kube_double.py [--kube-version 1.30.0] [--token TOKEN] [--no-validate]; prints "LISTENING <port>".
+Usage: kube_double.py [--kube-version 1.30.0] [--token TOKEN] [--no-validate] [--tls-cert PEM --tls-key PEM
+[--client-ca PEM]]; prints "LISTENING <port>".
 """
 import argparse
 import copy
@@ -422,9 +423,21 @@ def main():
     parser.add_argument("--token")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument("--client-ca", help="require client certificates signed by this CA (PEM)")
     OPTIONS = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", OPTIONS.port), Handler)
     server.daemon_threads = True
+    if OPTIONS.tls_cert:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(OPTIONS.tls_cert, OPTIONS.tls_key)
+        if OPTIONS.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(OPTIONS.client_ca)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"LISTENING {server.server_address[1]}", flush=True)
 
     def exit_when_input_closes():
