@@ -120,46 +120,9 @@ enum JSONPath {
   }
 }
 
-extension JSONValue: Decodable {
-  /// Decodes JSON bytes (server responses); object keys come out sorted.
+extension JSONValue {
+  /// Decodes JSON bytes (server responses), keeping member order.
   public static func parse(_ data: Data) throws -> JSONValue {
-    do {
-      return try JSONDecoder().decode(JSONValue.self, from: data)
-    } catch {
-      throw KubernetesError.malformedResponse("not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))")
-    }
-  }
-
-  private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
-  public init(from decoder: Decoder) throws {
-    if let container = try? decoder.container(keyedBy: AnyKey.self) {
-      self = .object(
-        try container.allKeys.map(\.stringValue).sorted().map {
-          Member($0, try container.decode(JSONValue.self, forKey: AnyKey(stringValue: $0)))
-        })
-    } else if var container = try? decoder.unkeyedContainer() {
-      var items: [JSONValue] = []
-      while !container.isAtEnd { items.append(try container.decode(JSONValue.self)) }
-      self = .array(items)
-    } else {
-      let container = try decoder.singleValueContainer()
-      if container.decodeNil() {
-        self = .null
-      } else if let b = try? container.decode(Bool.self) {
-        self = .bool(b)
-      } else if let i = try? container.decode(Int.self) {
-        self = .int(i)
-      } else if let d = try? container.decode(Double.self) {
-        self = .double(d)
-      } else {
-        self = .string(try container.decode(String.self))
-      }
-    }
+    try JSONParser.parse(data)
   }
 }
