@@ -53,21 +53,19 @@ public struct KubernetesTargetProvider: TargetProvider {
 
   // MARK: - Validate
 
+  /// Warns when the compute target's connection settings cannot be resolved here (kubeconfig, context, token variable).
+  /// Settings that contradict each other are errors of `berth validate` already (`SettingsRules`).
   public func validate(_ request: ValidateRequest) -> [Diagnostic] {
-    var diagnostics: [Diagnostic] = []
-    if case .service(let spec) = request.service.spec, spec.bool("auth_enabled") == true {
-      diagnostics.append(
-        .warning(
-          "'auth_enabled' is not enforced by the kubernetes target: the Service is cluster-internal (ClusterIP)",
-          at: request.service.location(of: "deployment.auth_enabled"),
-          hint: "put an authenticating ingress or API gateway in front of it"))
-    }
     do {
       _ = try ClusterConnection.resolve(request.computeTarget.settings, environment: environment)
+      return []
     } catch {
-      diagnostics.append(.warning("cannot connect to compute target '\(request.computeTarget)': \(error)"))
+      return [
+        .warning(
+          "cannot connect to compute target of service '\(request.service.address.name)': \(error)",
+          at: request.service.location(of: "compute_target"))
+      ]
     }
-    return diagnostics
   }
 
   // MARK: - Observe

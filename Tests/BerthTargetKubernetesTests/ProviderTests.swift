@@ -33,6 +33,28 @@ import Testing
         services: services.keys.sorted().map { ObservedService(name: $0, recordedOutputs: services[$0]!) }))
   }
 
+  @Test func validateWarnsWhenTheClusterCannotBeReachedFromHere() {
+    let service = Resource(
+      address: ResourceAddress(.service, "iris-aks"),
+      spec: .service(ServiceSpec(computeTarget: "aks-prod", models: [ModelReference(name: "m")], inferenceConfig: "c")),
+      location: SourceLocation(file: "berth.yaml", line: 50, column: 1),
+      fieldLocations: ["compute_target": SourceLocation(file: "berth.yaml", line: 54, column: 19)], baseDirectory: "/")
+    let target = ComputeTargetSpec(
+      type: .kubernetes, settings: ["api_server": .string("https://x"), "token_env": .string("MISSING_TOKEN")])
+    let diagnostics = Self.provider().validate(ValidateRequest(service: service, computeTarget: target))
+    #expect(
+      diagnostics.map(\.description) == [
+        "berth.yaml:54:19: warning: cannot connect to compute target of service 'iris-aks': environment variable MISSING_TOKEN (token_env) is not set or empty"
+      ])
+    #expect(
+      Self.provider().validate(
+        ValidateRequest(
+          service: service,
+          computeTarget: ComputeTargetSpec(
+            type: .kubernetes, settings: ["api_server": .string("https://x"), "token_env": .string("BERTH_TEST_TOKEN")]))
+      ).isEmpty)
+  }
+
   @Test func provisionCreatesTheNamespaceAndServiceAccount() async throws {
     let (double, _, _) = try await Self.provisioned()
     defer { Task { await double.stop() } }
