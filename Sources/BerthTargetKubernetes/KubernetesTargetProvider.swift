@@ -71,9 +71,8 @@ public struct KubernetesTargetProvider: TargetProvider {
   // MARK: - Observe
 
   public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
-    let namespace = try connection(request.computeTarget.settings).namespace
-    return try await withClient(request.computeTarget.settings) { client in
-      try await BulkObservation(client: client, namespace: namespace).run(request.services)
+    try await withClient(request.computeTarget.settings) { client in
+      try await BulkObservation(client: client, namespace: client.connection.namespace).run(request.services)
     }
   }
 
