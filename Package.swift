@@ -14,6 +14,9 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
   ],
   targets: [
     .target(name: "BerthModel"),
@@ -24,6 +27,13 @@ let package = Package(
       dependencies: [
         "BerthModel", "BerthTargetAPI", .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
+      ]),
+    .target(
+      name: "BerthTargetKubernetes",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
       ]),
     .target(name: "BerthState", dependencies: ["BerthModel", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
@@ -40,7 +50,7 @@ let package = Package(
       name: "BerthKit",
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStatePostgres", "BerthPlan", "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
     .target(
@@ -48,7 +58,8 @@ let package = Package(
       dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
-      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal"], path: "Sources/BerthBench"),
+      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes"],
+      path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
@@ -57,6 +68,10 @@ let package = Package(
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
+    .testTarget(
+      name: "BerthTargetKubernetesTests",
+      dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
+      exclude: ["Snapshots", "Double"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
   ]
 )

@@ -26,6 +26,13 @@ enum TargetRules {
             "'scoring_timeout_ms' (\(timeout)) exceeds the \(target.type.rawValue) limit of \(limit) ms",
             at: service.location(of: "deployment.scoring_timeout_ms")))
       }
+      if target.type == .kubernetes, spec.bool("auth_enabled") == true {
+        diagnostics.append(
+          .warning(
+            "'auth_enabled' is not enforced on compute target '\(spec.computeTarget)': Berth exposes the service inside the cluster only (ClusterIP)",
+            at: service.location(of: "deployment.auth_enabled"),
+            hint: "put an authenticating ingress or API gateway in front of it; see docs/kubernetes.md"))
+      }
       if target.type == .local, let port = spec.int("port") {
         if let other = localPorts[port] {
           diagnostics.append(

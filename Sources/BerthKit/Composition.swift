@@ -2,10 +2,11 @@ import BerthModel
 import BerthState
 import BerthStatePostgres
 import BerthTargetAPI
+import BerthTargetKubernetes
 import BerthTargetLocal
 import Foundation
 
-/// Wires the real parts: the SQLite or PostgreSQL state store and the local target with its environment builder.
+/// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, and the kubernetes target.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location in
@@ -23,7 +24,8 @@ public enum Composition {
     Targets(
       providers: [
         LocalTargetProvider(
-          runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache, proxyCommand: proxyCommand)
+          runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache, proxyCommand: proxyCommand),
+        KubernetesTargetProvider(),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache))
   }
@@ -35,7 +37,7 @@ public enum Composition {
 }
 
 extension Reconciler {
-  /// The reconciler `berth` uses: SQLite (or PostgreSQL) state and the local target.
+  /// The reconciler `berth` uses: SQLite (or PostgreSQL) state, the local and the kubernetes targets.
   public static func standard(proxyCommand: [String] = [Composition.currentExecutable(), "__proxy"]) -> Reconciler {
     Reconciler(targets: { Composition.targets(for: $0, proxyCommand: proxyCommand) }, openState: Composition.openState)
   }

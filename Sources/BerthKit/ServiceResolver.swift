@@ -20,17 +20,22 @@ struct ServiceResolver: Sendable {
   }
 
   func deployment(for action: PlannedAction) async throws -> ServiceDeployment {
-    guard let resource = graph[action.address], case .service(let spec) = resource.spec,
+    try await deployment(address: action.address, attributes: action.attributes)
+  }
+
+  /// The deployment of the service at `address` with its desired (planned) attributes.
+  func deployment(address: ResourceAddress, attributes: Attributes) async throws -> ServiceDeployment {
+    guard let resource = graph[address], case .service(let spec) = resource.spec,
       let config = graph.inferenceConfig(named: spec.inferenceConfig),
       let configResource = graph[ResourceAddress(.inferenceConfig, spec.inferenceConfig)],
       let environment = graph.environment(named: config.environment),
       let environmentResource = graph[ResourceAddress(.environment, config.environment)],
       let target = graph.computeTarget(of: spec)
     else {
-      throw TargetError("\(action.address) is not fully declared in the manifests any more; plan again")
+      throw TargetError("\(address) is not fully declared in the manifests any more; plan again")
     }
     var models: [DeployedModel] = []
-    if case .list(let items)? = action.attributes["models"] {
+    if case .list(let items)? = attributes["models"] {
       for case .string(let item) in items {
         let parts = item.split(separator: ":").map(String.init)
         guard parts.count == 2, let version = Int(parts[1]), let record = await catalog.find(parts[0], version: version) else {
@@ -42,14 +47,14 @@ struct ServiceResolver: Sendable {
             basename: record.basename))
       }
     }
-    guard case .string(let revision)? = action.attributes["revision"] else {
-      throw TargetError("\(action.address) has no revision in its plan; plan again")
+    guard case .string(let revision)? = attributes["revision"] else {
+      throw TargetError("\(address) has no revision in its plan; plan again")
     }
     return ServiceDeployment(
-      name: action.address.name, revision: revision, models: models,
+      name: address.name, revision: revision, models: models,
       sourceDirectory: configResource.baseDirectory + "/" + config.sourceDirectory, entryScript: config.entryScript,
       condaFile: environmentResource.baseDirectory + "/" + environment.condaFile, environmentName: config.environment,
-      environmentDigest: action.attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
+      environmentDigest: attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
       environmentVariables: environmentVariables(environment, spec),
       settings: spec.deployment, computeTargetName: spec.computeTarget, computeTarget: target, labels: resource.labels)
   }

@@ -8,6 +8,7 @@ public enum SettingsRules {
   public static let defaultWorkerCount = 1
 
   public static func check(_ resource: Resource) -> [Diagnostic] {
+    if case .computeTarget(let spec) = resource.spec { return checkComputeTarget(resource, spec) }
     guard case .service(let spec) = resource.spec else { return [] }
     var diagnostics: [Diagnostic] = []
     func at(_ field: String) -> SourceLocation { resource.location(of: "deployment.\(field)") }
@@ -60,6 +61,49 @@ public enum SettingsRules {
         .warning(
           "'max_request_wait_time' (\(wait) ms) is longer than 'scoring_timeout_ms' (\(timeout) ms)",
           at: at("max_request_wait_time"), hint: "queued requests would time out before they are scored"))
+    }
+    return diagnostics
+  }
+
+  /// Connection settings of a compute target: which apply to its type, and which exclude each other.
+  static func checkComputeTarget(_ resource: Resource, _ spec: ComputeTargetSpec) -> [Diagnostic] {
+    var diagnostics: [Diagnostic] = []
+    let kubernetesFields = ["namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file"]
+    guard spec.type == .kubernetes else {
+      for field in kubernetesFields where spec.settings[field] != nil {
+        diagnostics.append(
+          .error(
+            "'\(field)' does not apply to a compute target of type \(spec.type.rawValue)", at: resource.location(of: field),
+            hint: "it applies to: kubernetes (aks)"))
+      }
+      return diagnostics
+    }
+    if spec.settings["api_server"] != nil {
+      for field in ["kubeconfig", "context"] where spec.settings[field] != nil {
+        diagnostics.append(
+          .error(
+            "'\(field)' and 'api_server' are alternatives", at: resource.location(of: field),
+            hint: "connect either through a kubeconfig (kubeconfig, context) or directly (api_server, token_env, ca_file)"))
+      }
+      if spec.settings["token_env"] == nil {
+        diagnostics.append(
+          .error(
+            "'api_server' needs 'token_env', the environment variable holding the API token",
+            at: resource.location(of: "api_server")))
+      }
+      if let server = spec.string("api_server"), !server.hasPrefix("https://"), !server.hasPrefix("http://") {
+        diagnostics.append(
+          .error(
+            "'api_server' must be a URL starting with https:// (got '\(server)')", at: resource.location(of: "api_server"),
+            hint: "e.g. https://my-aks-dns-1a2b3c.hcp.westeurope.azmk8s.io:443"))
+      }
+    } else {
+      for field in ["token_env", "ca_file"] where spec.settings[field] != nil {
+        diagnostics.append(
+          .error(
+            "'\(field)' applies only with 'api_server'", at: resource.location(of: field),
+            hint: "a kubeconfig carries its own credentials and CA"))
+      }
     }
     return diagnostics
   }

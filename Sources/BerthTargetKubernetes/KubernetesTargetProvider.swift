@@ -1,0 +1,148 @@
+import BerthModel
+import BerthTargetAPI
+import Foundation
+
+/// The `kubernetes` compute target (alias `aks`): services run as Deployments in an existing cluster.
+///
+/// Talks to the Kubernetes REST API directly: server-side apply (`fieldManager=berth`, forced: Berth
+/// owns what it renders), a rollout wait on the Deployment's status, list-by-label observation, and
+/// deletes that wait until the objects are gone. The cluster is attached, never created.
+public struct KubernetesTargetProvider: TargetProvider {
+  /// Where credential variables (`token_env`, registry `username_env`/`password_env`) are read.
+  let environment: [String: String]
+  public let timings: KubernetesTimings
+
+  public init(environment: [String: String] = ProcessInfo.processInfo.environment, timings: KubernetesTimings = .init()) {
+    self.environment = environment
+    self.timings = timings
+  }
+
+  public var type: ComputeType { .kubernetes }
+
+  /// The compute target settings recorded with each service, so a delete can find the cluster without the manifests.
+  static let connectionKeys = ["kubeconfig", "context", "api_server", "token_env", "ca_file", "namespace"]
+
+  func connection(_ settings: [String: FieldValue]) throws -> ClusterConnection {
+    do {
+      return try ClusterConnection.resolve(settings, environment: environment)
+    } catch let error as KubernetesError {
+      throw error.targetError
+    }
+  }
+
+  /// Runs `body` with a client for `settings`, mapping Kubernetes errors to target errors, and always closes it.
+  func withClient<T: Sendable>(_ settings: [String: FieldValue], _ body: (KubeClient) async throws -> T) async throws -> T {
+    let client: KubeClient
+    do {
+      client = try KubeClient(try connection(settings))
+    } catch let error as KubernetesError {
+      throw error.targetError
+    }
+    do {
+      let result = try await body(client)
+      await client.shutdown()
+      return result
+    } catch let error as KubernetesError {
+      await client.shutdown()
+      throw error.targetError
+    } catch {
+      await client.shutdown()
+      throw error
+    }
+  }
+
+  // MARK: - Validate
+
+  /// Warns when the compute target's connection settings cannot be resolved here (kubeconfig, context, token variable).
+  /// Settings that contradict each other are errors of `berth validate` already (`SettingsRules`).
+  public func validate(_ request: ValidateRequest) -> [Diagnostic] {
+    do {
+      _ = try ClusterConnection.resolve(request.computeTarget.settings, environment: environment)
+      return []
+    } catch {
+      return [
+        .warning(
+          "cannot connect to compute target of service '\(request.service.address.name)': \(error)",
+          at: request.service.location(of: "compute_target"))
+      ]
+    }
+  }
+
+  // MARK: - Observe
+
+  public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
+    try await withClient(request.computeTarget.settings) { client in
+      try await BulkObservation(client: client, namespace: client.connection.namespace).run(request.services)
+    }
+  }
+
+  // MARK: - Apply
+
+  public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
+    switch request.operation {
+    case .provision(let name, let spec):
+      return try await withClient(spec.settings) { client in
+        try await provision(name: name, client: client, progress: request.progress)
+      }
+    case .deploy(let deployment):
+      return try await withClient(deployment.computeTarget.settings) { client in
+        try await KubernetesRollout(
+          provider: self, client: client, deployment: deployment, previous: nil, progress: request.progress
+        )
+        .run()
+      }
+    case .update(let deployment, let previous):
+      return try await withClient(deployment.computeTarget.settings) { client in
+        try await KubernetesRollout(
+          provider: self, client: client, deployment: deployment, previous: previous, progress: request.progress
+        ).run()
+      }
+    case .delete(let name, let previous):
+      var settings: [String: FieldValue] = [:]
+      for key in Self.connectionKeys { settings[key] = previous["target.\(key)"] }
+      return try await withClient(settings) { client in
+        let namespace =
+          previous["namespace"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? client.connection.namespace
+        try await Teardown(client: client, namespace: namespace, timings: timings, progress: request.progress)
+          .delete(service: name, recorded: previous)
+        return ApplyResponse(message: "deleted from \(namespace)")
+      }
+    }
+  }
+
+  private func provision(name: String, client: KubeClient, progress: @Sendable (String) -> Void) async throws -> ApplyResponse {
+    let namespace = client.connection.namespace
+    let objects = ProvisionObjects.render(namespace: namespace, computeTargetName: name)
+    do {
+      try await client.apply(objects[0])
+      progress("namespace \(namespace) applied")
+    } catch let error as KubernetesError where error.code == 403 {
+      // Attaching to a namespace created by someone else, without the right to label it, is fine.
+      guard try await client.get(.namespace, namespace, namespace: nil) != nil else { throw error }
+      progress("namespace \(namespace) exists (not labelled: \(error))")
+    }
+    try await client.apply(objects[1])
+    progress("service account \(namespace)/\(KubernetesRenderer.serviceAccountName) applied")
+    return ApplyResponse(
+      outputs: ["namespace": .string(namespace), "api_server": .string(client.connection.server)],
+      message: "cluster \(client.connection.server) attached; namespace \(namespace) and service account ready")
+  }
+}
+
+/// The bounded waits of the Kubernetes target.
+public struct KubernetesTimings: Sendable, Hashable {
+  /// Between two reads of a rollout's or a delete's progress.
+  public var pollInterval: Duration
+  /// Added to a service's `wait_timeout` so that the controller can report a missed progress deadline first.
+  public var rolloutSlack: Duration
+  /// How long a delete waits for the objects to be gone.
+  public var deleteTimeout: Duration
+
+  public init(
+    pollInterval: Duration = .seconds(1), rolloutSlack: Duration = .seconds(30), deleteTimeout: Duration = .seconds(120)
+  ) {
+    self.pollInterval = pollInterval
+    self.rolloutSlack = rolloutSlack
+    self.deleteTimeout = deleteTimeout
+  }
+}
