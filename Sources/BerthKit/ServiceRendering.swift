@@ -61,9 +61,10 @@ extension Reconciler {
           name: modelAddress.name, version: version, sha256: sha, storePath: "", basename: "", sizeBytes: 0, fileCount: 0,
           registeredAt: now()))
     }
-    let deployment = try await ServiceResolver(graph: context.input.graph, catalog: ModelCatalog(versions))
+    var deployment = try await ServiceResolver(graph: context.input.graph, catalog: ModelCatalog(versions))
       .deployment(address: address, attributes: attributes)
     let recorded = context.input.state.resources[address]?.outputs ?? [:]
+    deployment.instance = ServiceInstance.name(service: service, outputs: recorded)
     let image: RenderedImage
     let source: String
     if let imageReference {

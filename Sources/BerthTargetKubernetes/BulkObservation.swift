@@ -37,13 +37,14 @@ struct BulkObservation: Sendable {
 
   private static func observe(_ service: ObservedService, byKind: [String: [String: JSONValue]], namespace: String) -> Observation
   {
-    guard let deployment = byKind["Deployment"]?[service.name] else {
-      return Observation(health: .missing, message: "Deployment \(namespace)/\(service.name) not found")
+    guard let deployment = byKind["Deployment"]?[service.instance] else {
+      return Observation(health: .missing, message: "Deployment \(namespace)/\(service.instance) not found")
     }
     let revision = deployment["spec"]?["template"]?["metadata"]?["annotations"]?[KubernetesRenderer.revisionAnnotation]?
       .stringValue
     let status = deployment["status"] ?? .object([])
     let attributes: Attributes = [
+      ServiceInstance.outputKey: .string(service.instance), "namespace": .string(namespace),
       "replicas": .int(status["replicas"]?.intValue ?? 0),
       "available_replicas": .int(status["availableReplicas"]?.intValue ?? 0),
       "image": .string(deployment.value(at: "spec.template.spec.containers[0].image")?.stringValue ?? ""),

@@ -28,6 +28,8 @@ public enum RenderedImage: Hashable, Sendable {
 public enum KubernetesRenderer {
   public static let managedByLabel = "app.kubernetes.io/managed-by"
   public static let nameLabel = "app.kubernetes.io/name"
+  /// The service's current name in the manifests (the name label keeps the instance, which renames do not change).
+  public static let serviceLabel = "berth.dev/service"
   public static let managedBy = "berth"
   public static let containerName = "scoring"
   public static let serviceAccountName = "berth-scoring"
@@ -41,7 +43,8 @@ public enum KubernetesRenderer {
     -> [JSONValue]
   {
     let settings = KubernetesSettings(deployment.settings)
-    let name = deployment.name
+    // Objects are named after the instance, which stays when the service is renamed (`metadata.previous_names`).
+    let name = deployment.instance
     let labels = self.labels(deployment)
     let annotations = self.annotations(deployment, image: image)
     func metadata(_ objectName: String = name) -> JSONValue {
@@ -100,8 +103,9 @@ public enum KubernetesRenderer {
   /// The labels every object of a service carries: the manifest's labels, then Berth's own.
   public static func labels(_ deployment: ServiceDeployment) -> [String: String] {
     var labels = deployment.labels
-    labels[nameLabel] = deployment.name
-    labels["app.kubernetes.io/instance"] = deployment.name
+    labels[nameLabel] = deployment.instance
+    labels["app.kubernetes.io/instance"] = deployment.instance
+    labels[serviceLabel] = deployment.name
     labels["app.kubernetes.io/component"] = "scoring"
     labels[managedByLabel] = managedBy
     return labels
@@ -163,7 +167,7 @@ public enum KubernetesRenderer {
       "replicas": settings.replicas.map { .int($0) },
       "revisionHistoryLimit": 5,
       "progressDeadlineSeconds": .int(settings.waitTimeoutSeconds),
-      "selector": .obj(["matchLabels": .strings(selector(deployment.name))]),
+      "selector": .obj(["matchLabels": .strings(selector(deployment.instance))]),
       "strategy": .obj(["type": "RollingUpdate", "rollingUpdate": .obj(["maxUnavailable": 0, "maxSurge": 1])]),
       "template": .obj([
         "metadata": .obj(["labels": .strings(labels), "annotations": .strings(annotations)]),

@@ -34,17 +34,18 @@ struct KubernetesRollout: Sendable {
 
     let settings = KubernetesSettings(deployment.settings)
     let waiter = RolloutWaiter(
-      client: client, namespace: namespace, name: deployment.name,
+      client: client, namespace: namespace, name: deployment.instance,
       timeout: .seconds(settings.waitTimeoutSeconds) + provider.timings.rolloutSlack,
       pollInterval: provider.timings.pollInterval, progress: progress)
     let status = try await waiter.wait()
 
     var outputs = ManagedFields.record(objects)
     outputs["revision"] = .string(deployment.revision)
+    outputs[ServiceInstance.outputKey] = .string(deployment.instance)
     outputs["namespace"] = .string(namespace)
     outputs["image"] = .string(image.reference)
     outputs["objects"] = .list(objects.compactMap(ObjectName.init).map { .string($0.description) })
-    let host = "\(deployment.name).\(namespace).svc.cluster.local"
+    let host = "\(deployment.instance).\(namespace).svc.cluster.local"
     let port = settings.servicePort == 80 ? "" : ":\(settings.servicePort)"
     outputs["scoring_uri"] = .string("http://\(host)\(port)/score")
     outputs["swagger_uri"] = .string("http://\(host)\(port)/swagger.json")

@@ -104,7 +104,7 @@ public struct KubernetesTargetProvider: TargetProvider {
         let namespace =
           previous["namespace"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? client.connection.namespace
         try await Teardown(client: client, namespace: namespace, timings: timings, progress: request.progress)
-          .delete(service: name, recorded: previous)
+          .delete(service: ServiceInstance.name(service: name, outputs: previous), recorded: previous)
         return ApplyResponse(message: "deleted from \(namespace)")
       }
     }

@@ -193,6 +193,32 @@ import Testing
     #expect(observed?.health == .missing)
   }
 
+  @Test func aRenamedServiceKeepsItsObjectsUnderItsInstanceName() async throws {
+    let (double, provider, settings) = try await Self.provisioned()
+    defer { Task { await double.stop() } }
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(Samples.deployment(target: settings))))
+    #expect(deployed.outputs["instance"] == .string("iris-aks"))
+
+    // After `previous_names: [iris-aks]`, the service is `iris-api`; its objects keep their names.
+    let observed = try await Self.observe(provider, settings, ["iris-api": deployed.outputs]).services["iris-api"]
+    #expect(observed?.health == .healthy, "\(observed?.message ?? "")")
+    var renamed = Samples.deployment(target: settings)
+    renamed.name = "iris-api"
+    renamed.instance = "iris-aks"
+    renamed.revision = "rev000000002"
+    let updated = try await provider.apply(
+      ApplyRequest(operation: .update(renamed, previous: deployed.outputs.merging(["instance": .string("iris-aks")]) { $1 })))
+    #expect(updated.outputs["instance"] == .string("iris-aks"))
+    let client = try KubeClient(double.connection(token: "t0ken"))
+    defer { Task { await client.shutdown() } }
+    let object = try #require(try await client.get(.deployment, "iris-aks", namespace: "ml-prod"))
+    #expect(object["metadata"]?["labels"]?["berth.dev/service"]?.stringValue == "iris-api")
+    #expect(try await client.get(.deployment, "iris-api", namespace: "ml-prod") == nil)
+
+    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "iris-api", previous: updated.outputs)))
+    #expect(try await client.get(.deployment, "iris-aks", namespace: "ml-prod") == nil)
+  }
+
   @Test func observingManyServicesMakesOneListCallPerKind() async throws {
     let (double, provider, settings) = try await Self.provisioned()
     defer { Task { await double.stop() } }
