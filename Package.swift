@@ -14,15 +14,20 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .target(name: "BerthModel"),
     .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
     .target(
+      name: "BerthPythonSpec",
+      dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+    .target(
       name: "BerthTargetLocal",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", .product(name: "Yams", package: "Yams"),
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthState", dependencies: ["BerthModel", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -30,6 +35,14 @@ let package = Package(
       name: "BerthStatePostgres",
       dependencies: ["BerthModel", "BerthState", .product(name: "PostgresNIO", package: "postgres-nio")]),
     .target(name: "BerthTargetAPI", dependencies: ["BerthModel"]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(
+      name: "BerthImage",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]),
     .target(
       name: "BerthPlan",
       dependencies: [
@@ -40,7 +53,7 @@ let package = Package(
       name: "BerthKit",
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStatePostgres", "BerthPlan", "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthTargetAPI", "BerthTargetLocal", "BerthImage", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
     .target(
@@ -53,7 +66,8 @@ let package = Package(
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
-    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
+    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"]),
+    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),

@@ -12,6 +12,7 @@ public struct BerthCommand: AsyncParsableCommand {
     version: BerthVersion.current,
     subcommands: [
       ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
+      BuildCommand.self,
       GraphCommand.self, StateCommand.self,
       ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self, WatchCommand.self,
     ]

@@ -20,36 +20,47 @@ struct ServiceResolver: Sendable {
   }
 
   func deployment(for action: PlannedAction) async throws -> ServiceDeployment {
-    guard let resource = graph[action.address], case .service(let spec) = resource.spec,
+    try await deployment(address: action.address, attributes: action.attributes)
+  }
+
+  /// `unregistered` supplies model versions a plan would register but the catalog does not hold yet (`berth build`).
+  func deployment(
+    address: ResourceAddress, attributes: Attributes, unregistered: (String, Int) -> DeployedModel? = { _, _ in nil }
+  ) async throws -> ServiceDeployment {
+    guard let resource = graph[address], case .service(let spec) = resource.spec,
       let config = graph.inferenceConfig(named: spec.inferenceConfig),
       let configResource = graph[ResourceAddress(.inferenceConfig, spec.inferenceConfig)],
       let environment = graph.environment(named: config.environment),
       let environmentResource = graph[ResourceAddress(.environment, config.environment)],
       let target = graph.computeTarget(of: spec)
     else {
-      throw TargetError("\(action.address) is not fully declared in the manifests any more; plan again")
+      throw TargetError("\(address) is not fully declared in the manifests any more; plan again")
     }
     var models: [DeployedModel] = []
-    if case .list(let items)? = action.attributes["models"] {
+    if case .list(let items)? = attributes["models"] {
       for case .string(let item) in items {
         let parts = item.split(separator: ":").map(String.init)
-        guard parts.count == 2, let version = Int(parts[1]), let record = await catalog.find(parts[0], version: version) else {
+        guard parts.count == 2, let version = Int(parts[1]) else { throw TargetError("model \(item) is not name:version") }
+        if let record = await catalog.find(parts[0], version: version) {
+          models.append(
+            DeployedModel(
+              name: record.name, version: record.version, sha256: record.sha256, storePath: record.storePath,
+              basename: record.basename))
+        } else if let model = unregistered(parts[0], version) {
+          models.append(model)
+        } else {
           throw TargetError("model \(item) is not registered; apply the model first")
         }
-        models.append(
-          DeployedModel(
-            name: record.name, version: record.version, sha256: record.sha256, storePath: record.storePath,
-            basename: record.basename))
       }
     }
-    guard case .string(let revision)? = action.attributes["revision"] else {
-      throw TargetError("\(action.address) has no revision in its plan; plan again")
+    guard case .string(let revision)? = attributes["revision"] else {
+      throw TargetError("\(address) has no revision in its plan; plan again")
     }
     return ServiceDeployment(
-      name: action.address.name, revision: revision, models: models,
+      name: address.name, revision: revision, models: models,
       sourceDirectory: configResource.baseDirectory + "/" + config.sourceDirectory, entryScript: config.entryScript,
       condaFile: environmentResource.baseDirectory + "/" + environment.condaFile, environmentName: config.environment,
-      environmentDigest: action.attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
+      environmentDigest: attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
       environmentVariables: environmentVariables(environment, spec),
       settings: spec.deployment, computeTargetName: spec.computeTarget, computeTarget: target, labels: resource.labels)
   }
