@@ -40,9 +40,9 @@ struct BaseImage {
     } catch {
       throw ImageBuildError("base image \(reference) has a config Berth cannot read: \(error)")
     }
-    guard config.rootfs.diff_ids.count == manifest.layers.count else {
+    guard config.rootfs.diffIDs.count == manifest.layers.count else {
       throw ImageBuildError(
-        "base image \(reference): its config lists \(config.rootfs.diff_ids.count) layers, its manifest \(manifest.layers.count)")
+        "base image \(reference): its config lists \(config.rootfs.diffIDs.count) layers, its manifest \(manifest.layers.count)")
     }
     return BaseImage(reference: reference, digest: digest, manifest: manifest, config: config)
   }

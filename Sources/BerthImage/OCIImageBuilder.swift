@@ -186,7 +186,7 @@ public struct OCIImageBuilder: ImageBuilding {
     var config = base.config
     config.created = "1970-01-01T00:00:00Z"
     var run = config.config ?? ImageConfig.RunConfig()
-    var environment: [(String, String)] = (run.Env ?? []).compactMap { entry in
+    var environment: [(String, String)] = (run.env ?? []).compactMap { entry in
       entry.firstIndex(of: "=").map { (String(entry[..<$0]), String(entry[entry.index(after: $0)...])) }
     }
     var ours = deployment.environmentVariables
@@ -200,16 +200,16 @@ public struct OCIImageBuilder: ImageBuilding {
     if let modelDirectory = ImageLayout.modelDirectory(for: deployment.models) { ours["AZUREML_MODEL_DIR"] = modelDirectory }
     environment.removeAll { ours[$0.0] != nil }
     environment += ours.sorted { $0.key < $1.key }
-    run.Env = environment.map { "\($0.0)=\($0.1)" }
-    run.Entrypoint = [ImageLayout.launcher, "--entry_script", entryScript, "--port", String(ImageLayout.port)]
-    run.Cmd = nil
-    run.WorkingDir = ImageLayout.appRoot
-    run.ExposedPorts = ["\(ImageLayout.port)/tcp": EmptyObject()]
-    run.Labels = (run.Labels ?? [:]).merging(labels) { $1 }
+    run.env = environment.map { "\($0.0)=\($0.1)" }
+    run.entrypoint = [ImageLayout.launcher, "--entry_script", entryScript, "--port", String(ImageLayout.port)]
+    run.cmd = nil
+    run.workingDir = ImageLayout.appRoot
+    run.exposedPorts = ["\(ImageLayout.port)/tcp": EmptyObject()]
+    run.labels = (run.labels ?? [:]).merging(labels) { $1 }
     config.config = run
-    config.rootfs.diff_ids += layers.map(\.0.diffID)
+    config.rootfs.diffIDs += layers.map(\.0.diffID)
     config.history =
-      (config.history ?? []) + layers.map { ImageConfig.History(created: "1970-01-01T00:00:00Z", created_by: $0.1) }
+      (config.history ?? []) + layers.map { ImageConfig.History(created: "1970-01-01T00:00:00Z", createdBy: $0.1) }
     return config
   }
 

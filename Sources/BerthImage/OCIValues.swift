@@ -77,29 +77,53 @@ public struct ImageIndex: Codable, Hashable, Sendable {
 /// The image configuration: platform, how to run, and the layer diff IDs.
 public struct ImageConfig: Codable, Hashable, Sendable {
   public struct RunConfig: Codable, Hashable, Sendable {
-    public var User: String?
-    public var ExposedPorts: [String: EmptyObject]?
-    public var Env: [String]?
-    public var Entrypoint: [String]?
-    public var Cmd: [String]?
-    public var Volumes: [String: EmptyObject]?
-    public var WorkingDir: String?
-    public var Labels: [String: String]?
-    public var StopSignal: String?
+    public var user: String?
+    public var exposedPorts: [String: EmptyObject]?
+    public var env: [String]?
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    public var volumes: [String: EmptyObject]?
+    public var workingDir: String?
+    public var labels: [String: String]?
+    public var stopSignal: String?
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+      case user = "User"
+      case exposedPorts = "ExposedPorts"
+      case env = "Env"
+      case entrypoint = "Entrypoint"
+      case cmd = "Cmd"
+      case volumes = "Volumes"
+      case workingDir = "WorkingDir"
+      case labels = "Labels"
+      case stopSignal = "StopSignal"
+    }
   }
 
   public struct RootFS: Codable, Hashable, Sendable {
     public var type: String
-    public var diff_ids: [String]
+    public var diffIDs: [String]
+
+    enum CodingKeys: String, CodingKey {
+      case type
+      case diffIDs = "diff_ids"
+    }
   }
 
   public struct History: Codable, Hashable, Sendable {
     public var created: String?
-    public var created_by: String?
+    public var createdBy: String?
     public var comment: String?
-    public var empty_layer: Bool?
+    public var emptyLayer: Bool?
+
+    enum CodingKeys: String, CodingKey {
+      case created
+      case createdBy = "created_by"
+      case comment
+      case emptyLayer = "empty_layer"
+    }
   }
 
   public var created: String?
@@ -112,7 +136,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
 
   /// The value of `NAME` in `config.Env`, if set.
   public func environment(_ name: String) -> String? {
-    config?.Env?.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    config?.env?.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
   }
 }
 
