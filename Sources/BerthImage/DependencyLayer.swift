@@ -6,7 +6,7 @@ import Foundation
 /// `uv pip install --target … --python-platform … --python-version …` resolves and unpacks wheels for the image
 /// without running its Python, so the build needs no container. uv's own `bin/` scripts name this machine's
 /// interpreter and are left out; `azmlinfsrv` gets a launcher that uses the image's `python3`.
-struct DependencyLayer {
+struct DependencyLayer: Sendable {
   var spec: PythonEnvironmentSpec
   /// `3.11`.
   var pythonVersion: String
@@ -70,12 +70,16 @@ struct DependencyLayer {
     process.standardOutput = pipe
     process.standardError = pipe
     process.standardInput = FileHandle.nullDevice
+    // `waitUntilExit` alone can spin forever on a thread without a run loop; the termination handler fires reliably.
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
     do {
       try process.run()
     } catch {
       throw ImageBuildError("cannot run '\(executable)': \(error.localizedDescription)")
     }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    exited.wait()
     process.waitUntilExit()
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     return (process.terminationStatus, lines)

@@ -88,8 +88,10 @@ public struct OCIImageBuilder: ImageBuilding {
     try? FileManager.default.removeItem(
       atPath: cacheDirectory + "/scratch-\(getpid())-\(Digest.encoded(dependencies.key).prefix(12))")
     progress("dependencies layer \(dependenciesReused ? "reused" : "built") (\(Self.size(dependencyLayer.size)))")
-    let app = try SourceLayers.app(sourceDirectory: deployment.sourceDirectory)
-    let (appLayer, appReused) = try cache.layer(for: app.key) { app.tree }
+    let sourceDirectory = deployment.sourceDirectory
+    let app = try await Self.onOwnThread { try SourceLayers.app(sourceDirectory: sourceDirectory) }
+    let appTree = app.tree
+    let (appLayer, appReused) = try await Self.onOwnThread { try cache.layer(for: app.key) { appTree } }
     progress("app layer \(appReused ? "reused" : "built") (\(Self.size(appLayer.size)))")
     var layers: [(BuiltLayer, String)] = [
       (dependencyLayer, "berth: dependencies (uv, Python \(pythonVersion))"),
@@ -97,7 +99,7 @@ public struct OCIImageBuilder: ImageBuilding {
     ]
     for model in deployment.models.sorted(by: { ($0.name, $0.version) < ($1.name, $1.version) }) {
       let source = SourceLayers.model(model)
-      let (layer, reused) = try cache.layer(for: source.key, tree: source.tree)
+      let (layer, reused) = try await Self.onOwnThread { try cache.layer(for: source.key, tree: source.tree) }
       progress("model \(model.name):\(model.version) layer \(reused ? "reused" : "built") (\(Self.size(layer.size)))")
       layers.append((layer, "berth: model \(model.name):\(model.version)"))
     }
@@ -211,6 +213,13 @@ public struct OCIImageBuilder: ImageBuilding {
     config.history =
       (config.history ?? []) + layers.map { ImageConfig.History(created: "1970-01-01T00:00:00Z", createdBy: $0.1) }
     return config
+  }
+
+  /// Runs blocking work (uv, tar, gzip, file hashing) on a thread of its own, never on Swift's cooperative pool.
+  static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
   }
 
   static func size(_ bytes: Int) -> String {

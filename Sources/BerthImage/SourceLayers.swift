@@ -17,7 +17,7 @@ enum SourceLayers {
   }
 
   /// One model version at `/var/azureml-app/azureml-models/<name>/<version>/<basename>`, keyed by its registered digest.
-  static func model(_ model: DeployedModel) -> (key: String, tree: () throws -> LayerTree) {
+  static func model(_ model: DeployedModel) -> (key: String, tree: @Sendable () throws -> LayerTree) {
     let key = Digest.sha256("berth-model-layer:v1\n\(model.name)\n\(model.version)\n\(model.basename)\n\(model.sha256)\n")
     return (
       key,
