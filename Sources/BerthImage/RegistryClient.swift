@@ -187,7 +187,14 @@ public struct RegistryClient: Sendable {
     {
       for entry in errors {
         if let code = entry["code"] as? String { codes.append(code) }
-        if let message = entry["message"] as? String { messages.append(message) }
+        var message = entry["message"] as? String ?? ""
+        // distribution names the offending digest in `detail` ({"digest": …} or text).
+        if let detail = entry["detail"] as? [String: Any], let digest = detail["digest"] as? String {
+          message += " (\(digest))"
+        } else if let detail = entry["detail"] as? String, !detail.isEmpty {
+          message += " (\(detail))"
+        }
+        messages.append(message)
       }
     }
     let detail = zip(codes, messages).map { "\($0): \($1)" }.joined(separator: "; ")
