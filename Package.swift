@@ -68,7 +68,9 @@ let package = Package(
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
     .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"]),
     .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
-    .testTarget(name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting"]),
+    .testTarget(
+      name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit"],
+      exclude: ["Snapshots"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),

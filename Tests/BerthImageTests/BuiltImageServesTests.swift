@@ -36,7 +36,8 @@ struct BuiltImageServesTests {
       ["/usr/bin/unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh", launcher, rootfs, "/usr/bin/env", "-i"]
       + (config.env ?? []) + (config.entrypoint ?? []) + (config.cmd ?? []) + ["--port", port]
     let server = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()))
-    defer { server.signal(SIGTERM) }
+    // unshare ignores SIGTERM while it waits; SIGKILL makes --kill-child take the whole PID namespace down.
+    defer { server.signal(SIGKILL) }
 
     var healthy = false
     for _ in 0..<240 {
