@@ -171,7 +171,8 @@ struct TestRegistry: Sendable {
   func pushBaseImage(repository: String = "base/python", tag: String = "bookworm") async throws -> String {
     var environment = ProcessInfo.processInfo.environment
     if let credentials { environment["BERTH_TEST_DEST_CREDS"] = "\(credentials.username):\(credentials.password)" }
-    try await ImageTests.tool(ImageTests.baseImageScript, ["push", "docker://\(address)/\(repository):\(tag)"], environment: environment)
+    try await ImageTests.tool(
+      ImageTests.baseImageScript, ["push", "docker://\(address)/\(repository):\(tag)"], environment: environment)
     return "\(address)/\(repository):\(tag)"
   }
 

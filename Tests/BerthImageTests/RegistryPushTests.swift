@@ -46,7 +46,8 @@ struct RegistryPushTests {
     #expect(built.response.outputs["image.digest"] == .string(built.response.image.digest))
 
     // skopeo: the manifest is OCI, the digest is ours, the config says how to run.
-    let raw = try await ImageTests.tool("/usr/bin/skopeo", ["inspect", "--raw"] + registry.skopeoOptions() + ["docker://\(reference)"])
+    let raw = try await ImageTests.tool(
+      "/usr/bin/skopeo", ["inspect", "--raw"] + registry.skopeoOptions() + ["docker://\(reference)"])
     #expect(Digest.sha256(raw) == built.response.image.digest)
     let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(raw.utf8))
     #expect(manifest.mediaType == MediaType.ociManifest)
@@ -73,7 +74,8 @@ struct RegistryPushTests {
 
     // umoci: the layers unpack into the documented layout.
     let rootfs = try await Unpacked.rootfs(of: reference, registry: registry)
-    let model = try Data(contentsOf: URL(fileURLWithPath: rootfs + "/var/azureml-app/azureml-models/diabetes-ridge/1/diabetes-ridge.pkl"))
+    let model = try Data(
+      contentsOf: URL(fileURLWithPath: rootfs + "/var/azureml-app/azureml-models/diabetes-ridge/1/diabetes-ridge.pkl"))
     #expect(model == (try Data(contentsOf: URL(fileURLWithPath: built.checkout.modelFile))))
     #expect(FileManager.default.fileExists(atPath: rootfs + "/var/azureml-app/score.py"))
     #expect(FileManager.default.isExecutableFile(atPath: rootfs + "/usr/local/bin/azmlinfsrv"))
@@ -175,7 +177,8 @@ struct RegistryPushTests {
     let manifest = ImageManifest(
       config: Descriptor(mediaType: MediaType.ociConfig, digest: Digest.sha256("{}"), size: 2), layers: [unknown])
     do {
-      try await client.putManifest("scratch/errors", reference: "t", data: try CanonicalJSON.encode(manifest), mediaType: MediaType.ociManifest)
+      try await client.putManifest(
+        "scratch/errors", reference: "t", data: try CanonicalJSON.encode(manifest), mediaType: MediaType.ociManifest)
       Issue.record("expected MANIFEST_BLOB_UNKNOWN")
     } catch let error as RegistryError {
       guard case .manifestBlobUnknown = error else { throw error }
@@ -201,7 +204,8 @@ enum Unpacked {
   static func rootfs(of reference: String, registry: TestRegistry) async throws -> String {
     let folder = try ImageTests.scratch("unpack")
     try await ImageTests.tool(
-      "/usr/bin/skopeo", ["copy", "--quiet"] + registry.skopeoOptions("src-") + ["docker://\(reference)", "oci:\(folder)/oci:image"])
+      "/usr/bin/skopeo",
+      ["copy", "--quiet"] + registry.skopeoOptions("src-") + ["docker://\(reference)", "oci:\(folder)/oci:image"])
     try await ImageTests.tool("/usr/bin/umoci", ["unpack", "--image", "\(folder)/oci:image", "\(folder)/bundle"])
     return folder + "/bundle/rootfs"
   }

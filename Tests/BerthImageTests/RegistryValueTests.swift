@@ -5,16 +5,17 @@ import Testing
 @testable import BerthImage
 
 @Suite struct RegistryValueTests {
-  @Test(arguments: [
-    ("python:3.11-slim", "docker.io", "library/python", "3.11-slim", nil),
-    ("ghcr.io/acme/ml/base:1.2", "ghcr.io", "acme/ml/base", "1.2", nil),
-    ("127.0.0.1:5000/base/python:bookworm", "127.0.0.1:5000", "base/python", "bookworm", nil),
-    ("localhost/x", "localhost", "x", nil, nil),
-    (
-      "myregistry.azurecr.io/berth/svc@sha256:" + String(repeating: "a", count: 64), "myregistry.azurecr.io", "berth/svc", nil,
-      "sha256:" + String(repeating: "a", count: 64)
-    ),
-  ] as [(String, String, String, String?, String?)])
+  @Test(
+    arguments: [
+      ("python:3.11-slim", "docker.io", "library/python", "3.11-slim", nil),
+      ("ghcr.io/acme/ml/base:1.2", "ghcr.io", "acme/ml/base", "1.2", nil),
+      ("127.0.0.1:5000/base/python:bookworm", "127.0.0.1:5000", "base/python", "bookworm", nil),
+      ("localhost/x", "localhost", "x", nil, nil),
+      (
+        "myregistry.azurecr.io/berth/svc@sha256:" + String(repeating: "a", count: 64), "myregistry.azurecr.io", "berth/svc", nil,
+        "sha256:" + String(repeating: "a", count: 64)
+      ),
+    ] as [(String, String, String, String?, String?)])
   func parsesReferences(_ text: String, _ registry: String, _ repository: String, _ tag: String?, _ digest: String?) throws {
     let reference = try #require(ImageReference(parsing: text))
     #expect(reference.registry == registry)
@@ -52,10 +53,12 @@ import Testing
       """
     try config.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
     let source = CredentialSource(environment: ["DOCKER_CONFIG": folder, "U": "me", "P": "secret"])
-    #expect(try source.credentials(for: "ghcr.io", usernameEnv: nil, passwordEnv: nil) == .init(username: "octo", password: "tok:en"))
+    #expect(
+      try source.credentials(for: "ghcr.io", usernameEnv: nil, passwordEnv: nil) == .init(username: "octo", password: "tok:en"))
     #expect(try source.credentials(for: "docker.io", usernameEnv: nil, passwordEnv: nil)?.username == "hub")
     #expect(try source.credentials(for: "other.io", usernameEnv: nil, passwordEnv: nil) == nil)
-    #expect(try source.credentials(for: "ghcr.io", usernameEnv: "U", passwordEnv: "P") == .init(username: "me", password: "secret"))
+    #expect(
+      try source.credentials(for: "ghcr.io", usernameEnv: "U", passwordEnv: "P") == .init(username: "me", password: "secret"))
     #expect(String(describing: RegistryCredentials(username: "me", password: "secret")) == "me:****")
     do {
       _ = try source.credentials(for: "acr.io", usernameEnv: "U", passwordEnv: "MISSING")
