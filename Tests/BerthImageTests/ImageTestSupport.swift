@@ -24,7 +24,7 @@ enum ImageTests {
   }
 
   static let unavailable: Comment =
-    "needs root and docker-registry, skopeo, umoci, debootstrap, htpasswd (scripts/bootstrap installs them)"
+    "needs root and docker-registry, skopeo, umoci, debootstrap, htpasswd, openssl (scripts/bootstrap installs them)"
 
   /// A fresh scratch folder.
   static func scratch(_ name: String) throws -> String {
@@ -114,20 +114,27 @@ struct TestRegistry: Sendable {
   /// One registry requiring basic auth per test process.
   static func authenticated() async throws -> TestRegistry { try await authenticatedTask.value }
 
+  /// One registry behind the docker Bearer token flow (scripts/registry-token-server) per test process.
+  static func tokenAuthenticated() async throws -> TestRegistry { try await tokenTask.value }
+
   private static let anonymousTask = Task { try await start(credentials: nil) }
   private static let authenticatedTask = Task {
     try await start(credentials: RegistryCredentials(username: "berth", password: "pw-" + UUID().uuidString.prefix(12)))
+  }
+  private static let tokenTask = Task {
+    try await start(
+      credentials: RegistryCredentials(username: "berth", password: "tk-" + UUID().uuidString.prefix(12)), mode: "token")
   }
 
   nonisolated(unsafe) private static var folders: [String] = []
   private static let lock = NSLock()
 
-  static func start(credentials: RegistryCredentials?) async throws -> TestRegistry {
+  static func start(credentials: RegistryCredentials?, mode: String = "basic") async throws -> TestRegistry {
     let folder = NSTemporaryDirectory() + "berth-registry-test-\(getpid())-\(UUID().uuidString.prefix(8))"
     var environment = ProcessInfo.processInfo.environment
     environment["BERTH_REGISTRY_OWNER_PID"] = String(getpid())  // the script's watcher stops it if we are killed
     var arguments = ["start", folder]
-    if let credentials { arguments += [credentials.username, credentials.password] }
+    if let credentials { arguments += [credentials.username, credentials.password, mode] }
     let output = try await ImageTests.tool(ImageTests.registryScript, arguments, environment: environment)
     guard let address = output.split(separator: "\n").last.map(String.init) else {
       throw ChildFailure(message: "registry-test-server printed no address")

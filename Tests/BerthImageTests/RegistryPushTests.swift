@@ -162,6 +162,32 @@ struct RegistryPushTests {
     }
   }
 
+  @Test func bearerTokenFlowPushesAndMountsAcrossRepositories() async throws {
+    let registry = try await TestRegistry.tokenAuthenticated()
+    let base = try await registry.pushBaseImage()
+    let checkout = try DiabetesCheckout.make(in: try ImageTests.scratch("checkout-token"))
+    let request = BuiltDiabetes.request(try checkout.deployment(), base: base, registry: registry)
+    let collected = LineCollector()
+    var withProgress = request
+    withProgress.progress = { collected.append($0) }
+    let response = try await ImageTests.builder(cache: BuiltDiabetes.sharedCache, environment: registry.environment)
+      .buildAndPush(withProgress)
+    let inspected = try await ImageTests.tool(
+      "/usr/bin/skopeo", ["inspect", "--raw"] + registry.skopeoOptions() + ["docker://\(response.image.reference)"])
+    #expect(Digest.sha256(inspected) == response.image.digest)
+    // The base layers were mounted from base/python (scope pull on it, pull,push on berth/…), never copied.
+    #expect(!collected.lines.contains { $0.hasPrefix("copying base layer") }, "\(collected.lines)")
+
+    var wrong = registry.environment
+    wrong["BERTH_TEST_REGISTRY_PASSWORD"] = "not-the-password"
+    do {
+      _ = try await ImageTests.builder(cache: BuiltDiabetes.sharedCache, environment: wrong).buildAndPush(request)
+      Issue.record("expected a 401 from the token service")
+    } catch let error as RegistryError {
+      #expect(error == .unauthorized(host: registry.address, detail: "the token service rejected the credentials"))
+    }
+  }
+
   @Test func registryErrorsSayWhatIsWrong() async throws {
     let registry = try await TestRegistry.anonymous()
     let client = RegistryClient(host: registry.address, insecure: true, credentials: nil)
