@@ -53,7 +53,8 @@ struct ImageBench {
     func line(_ name: String, _ seconds: Double, _ response: ImageBuildResponse, _ note: String) {
       print(
         String(
-          format: "image     %-34@ %7.2f s  %10d layer bytes uploaded  (%@)", name as NSString, seconds,
+          format: "image     %@ %7.2f s  %10d layer bytes uploaded  (%@)",
+          name.padding(toLength: 26, withPad: " ", startingAt: 0) as NSString, seconds,
           response.layerBytesUploaded, note as NSString))
     }
 
