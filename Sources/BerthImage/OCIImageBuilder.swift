@@ -78,15 +78,16 @@ public struct OCIImageBuilder: ImageBuilding {
     let cache = LayerCache(directory: cacheDirectory + "/layers")
     let dependencies = DependencyLayer(
       spec: spec, pythonVersion: pythonVersion, uvPlatform: try DependencyLayer.uvPlatform(for: base.platform))
-    let (dependencyLayer, dependenciesReused) = try cache.layer(for: dependencies.key) {
-      let tools = try locateTools()
-      return try dependencies.tree(
-        uv: tools.uv, python: tools.python,
-        scratch: cacheDirectory + "/scratch-\(getpid())-\(Digest.encoded(dependencies.key).prefix(12))",
-        environment: environment, progress: progress)
+    let scratch = cacheDirectory + "/scratch-\(getpid())-\(Digest.encoded(dependencies.key).prefix(12))"
+    let (locateTools, environment) = (self.locateTools, self.environment)
+    let (dependencyLayer, dependenciesReused) = try await Self.onOwnThread {
+      defer { try? FileManager.default.removeItem(atPath: scratch) }
+      return try cache.layer(for: dependencies.key) {
+        let tools = try locateTools()
+        return try dependencies.tree(
+          uv: tools.uv, python: tools.python, scratch: scratch, environment: environment, progress: progress)
+      }
     }
-    try? FileManager.default.removeItem(
-      atPath: cacheDirectory + "/scratch-\(getpid())-\(Digest.encoded(dependencies.key).prefix(12))")
     progress("dependencies layer \(dependenciesReused ? "reused" : "built") (\(Self.size(dependencyLayer.size)))")
     let sourceDirectory = deployment.sourceDirectory
     let app = try await Self.onOwnThread { try SourceLayers.app(sourceDirectory: sourceDirectory) }
@@ -115,7 +116,9 @@ public struct OCIImageBuilder: ImageBuilding {
         "org.berth.service": deployment.name,
       ].merging(
         Dictionary(
-          uniqueKeysWithValues: deployment.models.map { ("org.berth.model.\($0.name)", "\($0.version) sha256:\($0.sha256)") })
+          deployment.models.sorted { $0.version < $1.version }.map {
+            ("org.berth.model.\($0.name)", "\($0.version) sha256:\($0.sha256)")
+          }, uniquingKeysWith: { "\($0), \($1)" })
       ) { $1 })
     let configData = try CanonicalJSON.encode(config)
     let configDescriptor = Descriptor(mediaType: MediaType.ociConfig, digest: Digest.sha256(configData), size: configData.count)
