@@ -32,7 +32,8 @@ struct BuildCommandTests {
   }
 
   @Test func buildPrintsTheReferenceAndUploadsNothingTheSecondTime() async throws {
-    let registry = try await TestRegistry.anonymous()
+    // A registry of its own: the cold run must find none of the blobs other tests pushed.
+    let registry = try await TestRegistry.start(credentials: nil)
     let base = try await registry.pushBaseImage()
     let folder = try ContainerServiceManifests.write(in: try ImageTests.scratch("cli"), registry: registry, base: base)
     let environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
