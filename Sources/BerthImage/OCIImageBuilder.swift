@@ -137,11 +137,18 @@ public struct OCIImageBuilder: ImageBuilding {
       if sameRegistry, try await target.mountBlob(repository, digest: layer.digest, from: baseReference.repository) {
         continue
       }
+      // Another registry: stream the blob through a file (kept, so a second push does not download it again).
       progress("copying base layer \(layer.digest.prefix(19))… (\(Self.size(layer.size))) from \(baseReference.registry)")
-      let data = try await baseClient.blob(baseReference.repository, digest: layer.digest, limit: max(layer.size, 1) + 1)
-      try await target.uploadBlob(repository, digest: layer.digest, data: data)
-      uploaded += data.count
-      layerBytes += data.count
+      let blobs = cacheDirectory + "/blobs"
+      let file = blobs + "/" + Digest.encoded(layer.digest)
+      var size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? -1
+      if size != layer.size {
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        size = try await baseClient.downloadBlob(baseReference.repository, digest: layer.digest, to: file)
+      }
+      try await target.uploadBlob(repository, digest: layer.digest, file: file, size: size)
+      uploaded += size
+      layerBytes += size
     }
     for (layer, _) in layers {
       if try await target.hasBlob(repository, digest: layer.digest) { continue }

@@ -44,6 +44,58 @@ public struct RegistryClient: Sendable {
     return response.body
   }
 
+  /// Streams a blob into `path` (written beside it, then renamed), verifying its digest on the way; returns its size.
+  public func downloadBlob(_ repository: String, digest: String, to path: String) async throws -> Int {
+    var request = HTTPClientRequest(url: base + "/v2/\(repository)/blobs/\(digest)")
+    request.method = .GET
+    let scopes = [Self.pull(repository)]
+    var response = try await execute(request, scopes: scopes)
+    if response.status == .unauthorized, let challenge = response.headers.first(name: "WWW-Authenticate") {
+      let authorization = try await authorizer.authorize(challenge: challenge, scopes: scopes)
+      request.headers.replaceOrAdd(name: "Authorization", value: authorization)
+      response = try await execute(request, scopes: scopes)
+    }
+    guard response.status == .ok else {
+      let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+      throw error(
+        Response(status: response.status.code, headers: response.headers, body: body), what: "blob \(digest) of \(repository)")
+    }
+    let staging = path + ".part-\(getpid())"
+    _ = FileManager.default.createFile(atPath: staging, contents: nil)
+    guard let handle = FileHandle(forWritingAtPath: staging) else { throw ImageBuildError("cannot write '\(staging)'") }
+    var counter = DigestCounter()
+    do {
+      for try await chunk in response.body {
+        let data = Data(chunk.readableBytesView)
+        counter.update(data)
+        try handle.write(contentsOf: data)
+      }
+      try handle.close()
+    } catch {
+      try? handle.close()
+      try? FileManager.default.removeItem(atPath: staging)
+      throw RegistryError.transport(host: host, detail: "downloading \(digest): \(error)")
+    }
+    guard counter.finalize() == digest else {
+      try? FileManager.default.removeItem(atPath: staging)
+      throw RegistryError.digestInvalid("blob \(digest) of \(repository)")
+    }
+    guard rename(staging, path) == 0 else { throw ImageBuildError("cannot move a blob into '\(path)'") }
+    return counter.count
+  }
+
+  private func execute(_ request: HTTPClientRequest, scopes: [String]) async throws -> HTTPClientResponse {
+    var request = request
+    if request.headers.first(name: "Authorization") == nil, let cached = await authorizer.cached(for: scopes) {
+      request.headers.add(name: "Authorization", value: cached)
+    }
+    do {
+      return try await http.execute(request, timeout: .seconds(3600))
+    } catch {
+      throw RegistryError.transport(host: host, detail: "\(request.method) \(Self.redactedQuery(request.url)): \(error)")
+    }
+  }
+
   /// Asks the registry to link `digest` from `source` into `repository` without uploading; false if it would not.
   public func mountBlob(_ repository: String, digest: String, from source: String) async throws -> Bool {
     let query = "?mount=\(digest)&from=\(source)"

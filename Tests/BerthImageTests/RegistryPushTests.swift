@@ -188,6 +188,35 @@ struct RegistryPushTests {
     }
   }
 
+  @Test func baseLayersFromAnotherRegistryAreCopiedOnce() async throws {
+    let source = try await TestRegistry.anonymous()
+    let base = try await source.pushBaseImage()
+    let target = try await TestRegistry.start(
+      credentials: RegistryCredentials(username: "copy", password: "pw-" + UUID().uuidString.prefix(8)))
+    let checkout = try DiabetesCheckout.make(in: try ImageTests.scratch("checkout-copy"))
+    var request = BuiltDiabetes.request(try checkout.deployment(), base: base, registry: target)
+    request.baseImageRegistry = RegistryReference(address: source.address, insecure: true)
+    let cache = try ImageTests.scratch("cache-copy")
+    let first = LineCollector()
+    request.progress = { first.append($0) }
+    let response = try await ImageTests.builder(cache: cache, environment: target.environment).buildAndPush(request)
+    #expect(first.lines.contains { $0.hasPrefix("copying base layer sha256:") && $0.hasSuffix("from \(source.address)") })
+    // The target registry accepted the manifest, so it holds every blob; skopeo reads it back.
+    let raw = try await ImageTests.tool(
+      "/usr/bin/skopeo", ["inspect", "--raw"] + target.skopeoOptions() + ["docker://\(response.image.reference)"])
+    let baseRaw = try await ImageTests.tool(
+      "/usr/bin/skopeo", ["inspect", "--raw"] + source.skopeoOptions() + ["docker://\(base)"])
+    let baseLayer = try #require(try JSONDecoder().decode(ImageManifest.self, from: Data(baseRaw.utf8)).layers.first)
+    #expect(try JSONDecoder().decode(ImageManifest.self, from: Data(raw.utf8)).layers.first?.digest == baseLayer.digest)
+    #expect(response.layerBytesUploaded > baseLayer.size)
+
+    let second = LineCollector()
+    request.progress = { second.append($0) }
+    let again = try await ImageTests.builder(cache: cache, environment: target.environment).buildAndPush(request)
+    #expect(again.layerBytesUploaded == 0)
+    #expect(!second.lines.contains { $0.hasPrefix("copying base layer") })
+  }
+
   @Test func registryErrorsSayWhatIsWrong() async throws {
     let registry = try await TestRegistry.anonymous()
     let client = RegistryClient(host: registry.address, insecure: true, credentials: nil)
