@@ -26,10 +26,11 @@ enum ImageTests {
   static let unavailable: Comment =
     "needs root and docker-registry, skopeo, umoci, debootstrap, htpasswd, openssl (scripts/bootstrap installs them)"
 
-  /// A fresh scratch folder.
+  /// A fresh scratch folder, removed when the test process exits (unpacked images are half a gigabyte).
   static func scratch(_ name: String) throws -> String {
     let path = NSTemporaryDirectory() + "berth-image-test-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    ScratchFolders.add(path)
     return path
   }
 
@@ -82,6 +83,25 @@ enum ImageTests {
       throw ChildFailure(message: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.errors)")
     }
     return result.output
+  }
+}
+
+/// Folders the tests made, removed at exit.
+enum ScratchFolders {
+  nonisolated(unsafe) private static var paths: [String] = []
+  private static let lock = NSLock()
+
+  static func add(_ path: String) {
+    lock.withLock {
+      if paths.isEmpty {
+        atexit {
+          for path in ScratchFolders.lock.withLock({ ScratchFolders.paths }) {
+            try? FileManager.default.removeItem(atPath: path)
+          }
+        }
+      }
+      paths.append(path)
+    }
   }
 }
 

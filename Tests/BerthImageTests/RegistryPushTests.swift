@@ -9,7 +9,11 @@ import Testing
 /// The diabetes image built once per test process into the anonymous registry, for the tests that read it.
 enum BuiltDiabetes {
   /// Layer cache shared by the tests that want warm layers.
-  static let sharedCache = NSTemporaryDirectory() + "berth-image-test-cache-\(getpid())"
+  static let sharedCache: String = {
+    let path = NSTemporaryDirectory() + "berth-image-test-cache-\(getpid())"
+    ScratchFolders.add(path)
+    return path
+  }()
 
   struct Built: Sendable {
     var registry: TestRegistry
