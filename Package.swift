@@ -23,9 +23,12 @@ let package = Package(
     .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
     .target(
+      name: "BerthPythonSpec",
+      dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+    .target(
       name: "BerthTargetLocal",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", .product(name: "Yams", package: "Yams"),
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
@@ -40,6 +43,14 @@ let package = Package(
       name: "BerthStatePostgres",
       dependencies: ["BerthModel", "BerthState", .product(name: "PostgresNIO", package: "postgres-nio")]),
     .target(name: "BerthTargetAPI", dependencies: ["BerthModel"]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(
+      name: "BerthImage",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]),
     .target(
       name: "BerthPlan",
       dependencies: [
@@ -50,7 +61,8 @@ let package = Package(
       name: "BerthKit",
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStatePostgres", "BerthPlan", "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
     .target(
@@ -58,13 +70,17 @@ let package = Package(
       dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
-      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes"],
+      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage"],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
-    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal"]),
+    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"]),
+    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
+    .testTarget(
+      name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit"],
+      exclude: ["Snapshots"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
     .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),

@@ -4,7 +4,7 @@ import Foundation
 /// Benchmarks of Berth's pipeline on synthetic manifest sets; prints one line per measurement.
 ///
 /// Usage: berth-bench [validate] [plan] [apply] [noop] [register] [terraform] [--sizes 1000,10000,20000] [--repeat 5]
-///        berth-bench local
+///        berth-bench local | image [--repeat 5]
 ///        berth-bench kube [--sizes 1000] [--repeat 5]
 struct BenchOptions {
   var suites: [String] = []
@@ -53,6 +53,12 @@ if options.suites == ["local"] {
 if options.suites == ["kube"] {
   print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
   try await KubernetesBench(sizes: options.sizes, repetitions: options.repetitions).run()
+  exit(0)
+}
+if options.suites == ["image"] {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  try await ImageBench(repositoryRoot: root, repetitions: options.repetitions).run()
   exit(0)
 }
 print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")

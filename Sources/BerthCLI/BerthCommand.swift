@@ -12,7 +12,7 @@ public struct BerthCommand: AsyncParsableCommand {
     version: BerthVersion.current,
     subcommands: [
       ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
-      GraphCommand.self, RenderCommand.self, StateCommand.self, ImportCommand.self,
+      BuildCommand.self, GraphCommand.self, RenderCommand.self, StateCommand.self, ImportCommand.self,
       ModelsCommand.self, ServicesCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self, WatchCommand.self,
     ]
   )

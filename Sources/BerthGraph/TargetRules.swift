@@ -33,6 +33,13 @@ enum TargetRules {
             at: service.location(of: "deployment.auth_enabled"),
             hint: "put an authenticating ingress or API gateway in front of it; see docs/kubernetes.md"))
       }
+      if target.type != .local, graph.workspace?.registry == nil {
+        diagnostics.append(
+          .error(
+            "service '\(service.address.name)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue), which runs images, but no Workspace names a registry to push them to",
+            at: service.location(of: "compute_target"),
+            hint: "add `registry: {address: myregistry.azurecr.io, username_env: …, password_env: …}` to a Workspace spec"))
+      }
       if target.type == .local, let port = spec.int("port") {
         if let other = localPorts[port] {
           diagnostics.append(

@@ -1,3 +1,4 @@
+import BerthImage
 import BerthModel
 import BerthState
 import BerthStatePostgres
@@ -6,7 +7,8 @@ import BerthTargetKubernetes
 import BerthTargetLocal
 import Foundation
 
-/// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, and the kubernetes target.
+/// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, the
+/// kubernetes target, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location in
@@ -27,7 +29,19 @@ public enum Composition {
           runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache, proxyCommand: proxyCommand),
         KubernetesTargetProvider(),
       ],
-      environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache))
+      environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
+      imageBuilder: imageBuilder(for: workspace))
+  }
+
+  /// The daemonless OCI image builder; layers are cached in `<workspace>/.berth/images`, uv comes from the environment cache.
+  public static func imageBuilder(for workspace: Workspace) -> OCIImageBuilder {
+    let uv = UVProvisioning(cacheDirectory: workspace.environmentCache)
+    return OCIImageBuilder(
+      cacheDirectory: workspace.imageCache,
+      locateTools: {
+        let found = try uv.locate()
+        return (found.uv, found.python)
+      })
   }
 
   /// The path of the running executable, for commands that start Berth again (the port proxy).

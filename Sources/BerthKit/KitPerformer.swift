@@ -105,27 +105,41 @@ struct KitPerformer: ActionPerforming {
         ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
       return ActionResult(message: "deleted")
     case .replace:
+      // The image is built before anything is torn down: a failed build leaves the old service running.
+      let (deployment, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
       // The old one goes first: a replaced service changes what cannot change in place (its target or port).
       try await provider(forRecorded: previous).apply(
         ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
-      let deployment = try await resolver.deployment(for: action)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: .deploy(deployment), progress: context.progress))
-      return ActionResult(outputs: response.outputs, message: response.message)
+      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
     case .update where previous != nil:
-      var deployment = try await resolver.deployment(for: action)
+      let (built, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
+      var deployment = built
       deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: .update(deployment, previous: previousOutputs), progress: context.progress))
-      return ActionResult(outputs: response.outputs, message: response.message)
+      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
     default:
-      var deployment = try await resolver.deployment(for: action)
+      let (built, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
+      var deployment = built
       if previous != nil { deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs) }
       let operation: ApplyOperation = previous == nil ? .deploy(deployment) : .update(deployment, previous: previousOutputs)
       let response = try await targets.provider(for: deployment.computeTarget.type).apply(
         ApplyRequest(operation: operation, progress: context.progress))
-      return ActionResult(outputs: response.outputs, message: response.message)
+      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
     }
+  }
+
+  /// For targets that run containers, builds and pushes the image and sets `deployment.image`; `local` is unchanged.
+  private func withImage(_ deployment: ServiceDeployment, _ context: ActionContext) async throws
+    -> (ServiceDeployment, Attributes)
+  {
+    guard deployment.computeTarget.type != .local else { return (deployment, [:]) }
+    let response = try await ImageBuild(graph: graph, targets: targets).build(deployment, progress: context.progress)
+    var built = deployment
+    built.image = response.image
+    return (built, response.outputs)
   }
 
   /// The provider of the compute target a service was recorded on (which may be gone from the manifests).

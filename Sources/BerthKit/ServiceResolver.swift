@@ -23,8 +23,10 @@ struct ServiceResolver: Sendable {
     try await deployment(address: action.address, attributes: action.attributes)
   }
 
-  /// The deployment of the service at `address` with its desired (planned) attributes.
-  func deployment(address: ResourceAddress, attributes: Attributes) async throws -> ServiceDeployment {
+  /// `unregistered` supplies model versions a plan would register but the catalog does not hold yet (`berth build`).
+  func deployment(
+    address: ResourceAddress, attributes: Attributes, unregistered: (String, Int) -> DeployedModel? = { _, _ in nil }
+  ) async throws -> ServiceDeployment {
     guard let resource = graph[address], case .service(let spec) = resource.spec,
       let config = graph.inferenceConfig(named: spec.inferenceConfig),
       let configResource = graph[ResourceAddress(.inferenceConfig, spec.inferenceConfig)],
@@ -38,13 +40,17 @@ struct ServiceResolver: Sendable {
     if case .list(let items)? = attributes["models"] {
       for case .string(let item) in items {
         let parts = item.split(separator: ":").map(String.init)
-        guard parts.count == 2, let version = Int(parts[1]), let record = await catalog.find(parts[0], version: version) else {
+        guard parts.count == 2, let version = Int(parts[1]) else { throw TargetError("model \(item) is not name:version") }
+        if let record = await catalog.find(parts[0], version: version) {
+          models.append(
+            DeployedModel(
+              name: record.name, version: record.version, sha256: record.sha256, storePath: record.storePath,
+              basename: record.basename))
+        } else if let model = unregistered(parts[0], version) {
+          models.append(model)
+        } else {
           throw TargetError("model \(item) is not registered; apply the model first")
         }
-        models.append(
-          DeployedModel(
-            name: record.name, version: record.version, sha256: record.sha256, storePath: record.storePath,
-            basename: record.basename))
       }
     }
     guard case .string(let revision)? = attributes["revision"] else {

@@ -1,14 +1,20 @@
 import BerthModel
 import BerthTargetAPI
 
-/// The target providers and environment builder an apply can use, by compute target type.
+/// The target providers, environment builder and image builder an apply can use, by compute target type.
 public struct Targets: Sendable {
   public var providers: [ComputeType: any TargetProvider]
   public var environmentBuilder: (any EnvironmentBuilding)?
+  /// Builds and pushes the images of services on targets that run containers (every type but `local`).
+  public var imageBuilder: (any ImageBuilding)?
 
-  public init(providers: [any TargetProvider], environmentBuilder: (any EnvironmentBuilding)? = nil) {
+  public init(
+    providers: [any TargetProvider], environmentBuilder: (any EnvironmentBuilding)? = nil,
+    imageBuilder: (any ImageBuilding)? = nil
+  ) {
     self.providers = Dictionary(providers.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
     self.environmentBuilder = environmentBuilder
+    self.imageBuilder = imageBuilder
   }
 
   public func provider(for type: ComputeType) throws -> any TargetProvider {

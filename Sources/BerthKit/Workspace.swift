@@ -24,6 +24,10 @@ public struct Workspace: Sendable, Hashable {
   /// Logs, pid files and model links of local services.
   public var runtimeDirectory: String
   public var hashCacheFile: String
+  /// Built image layers, by the digest of their inputs.
+  public var imageCache: String
+  /// Where images of container targets are pushed (the Workspace manifest's `registry`).
+  public var registry: RegistryReference?
 
   /// Resolves a Workspace manifest (or the defaults) against the manifest root; `BERTH_STATE_URL` overrides the state.
   public static func resolve(
@@ -45,7 +49,8 @@ public struct Workspace: Sendable, Hashable {
     }
     return Workspace(
       root: root, state: state, modelStore: absolute(spec.modelStore), environmentCache: absolute(spec.environmentCache),
-      runtimeDirectory: absolute(".berth/run"), hashCacheFile: absolute(".berth/cache/hashes.json"))
+      runtimeDirectory: absolute(".berth/run"), hashCacheFile: absolute(".berth/cache/hashes.json"),
+      imageCache: absolute(".berth/images"), registry: spec.registry)
   }
 
   /// A URL with any password replaced, for messages and logs.

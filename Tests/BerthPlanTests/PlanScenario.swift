@@ -20,9 +20,14 @@ struct PlanScenario {
   }
 
   /// The diabetes example's shape: one model, environment, inference config, local target and service.
+  /// A container target also gets a Workspace with the registry its images go to.
   static func diabetes(port: Int = 8890, workers: Int = 1, target: String = "local") -> PlanScenario {
-    PlanScenario(
-      resources: [
+    let workspace =
+      target == "local"
+      ? []
+      : [resource(.workspace, "default", .workspace(WorkspaceSpec(registry: RegistryReference(address: "registry.example"))))]
+    return PlanScenario(
+      resources: workspace + [
         resource(.model, "diabetes-ridge", .model(ModelSpec(path: "model/diabetes-ridge.pkl", tags: ["algo": "ridge"]))),
         resource(.environment, "sklearn-env", .environment(EnvironmentSpec(condaFile: "env/conda.yaml"))),
         resource(

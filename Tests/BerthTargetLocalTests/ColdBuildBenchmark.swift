@@ -1,3 +1,4 @@
+import BerthPythonSpec
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ func coldBuildBenchmark() async throws {
   var environment = ProcessInfo.processInfo.environment
   environment["UV_CACHE_DIR"] = uvCache
   environment["PIP_NO_CACHE_DIR"] = "1"
-  let spec = try CondaEnvironmentFile.parse(CondaEnvironmentFileTests.realWorld).pythonEnvironmentSpec()
+  let spec = try CondaEnvironmentFile.parse(ColdBuildSample.condaFile).pythonEnvironmentSpec()
   let interpreter = try PythonInterpreterLocator().locate(version: spec.pythonVersion)
   print("interpreter \(interpreter)")
   let builder = PythonEnvironmentBuilder(cacheDirectory: cache, environment: environment)
@@ -50,4 +51,25 @@ func coldBuildBenchmark() async throws {
   let response = try LoopbackHTTPClient().postJSON(port: port, body: #"{"data": [[3], [10]]}"#)
   #expect(response.text == "[7.0, 21.0]")
   print("STOP: \(await controller.stop(processGroup: handle.processGroup, grace: .seconds(10)))")
+}
+
+/// The conda file of `CondaEnvironmentFileTests` (BerthPythonSpecTests): a typical Azure ML scikit-learn environment.
+enum ColdBuildSample {
+  static let condaFile = """
+    name: diabetes-sklearn-env
+    channels:
+      - conda-forge
+      - defaults
+    dependencies:
+      - python=3.9
+      - numpy=1.26.4
+      - scikit-learn==1.5.2
+      - scipy=1.13
+      - pandas>=2.0,<2.3
+      - pip=24.0
+      - setuptools
+      - pip:
+        - inference-schema[numpy-support]==1.8
+        - joblib==1.4.2
+    """
 }

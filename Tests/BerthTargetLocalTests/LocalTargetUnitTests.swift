@@ -1,4 +1,5 @@
 import BerthModel
+import BerthPythonSpec
 import BerthTargetAPI
 import Foundation
 import Testing
@@ -148,4 +149,8 @@ import Testing
         .build(EnvironmentBuildRequest(name: "env", condaFile: folder + "/missing.yml"))
     } throws: { ($0 as? TargetError)?.message.contains("Cannot read conda file") == true }
   }
+}
+
+@Test func platformIdentityNamesTheOperatingSystem() {
+  #expect(PlatformIdentity.current.hasPrefix("linux-") || PlatformIdentity.current.hasPrefix("darwin-"))
 }

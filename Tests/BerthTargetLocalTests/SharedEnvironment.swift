@@ -1,3 +1,4 @@
+import BerthPythonSpec
 import Foundation
 
 @testable import BerthTargetLocal

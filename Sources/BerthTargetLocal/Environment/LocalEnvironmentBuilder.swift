@@ -1,4 +1,5 @@
 import BerthModel
+import BerthPythonSpec
 import BerthTargetAPI
 import Foundation
 
@@ -41,7 +42,12 @@ public struct LocalEnvironmentBuilder: EnvironmentBuilding {
     async throws -> PreparedEnvironment
   {
     try await reportingTargetErrors {
-      let spec = try CondaEnvironmentFile.load(path: condaFile).pythonEnvironmentSpec()
+      let spec: PythonEnvironmentSpec
+      do {
+        spec = try CondaEnvironmentFile.load(path: condaFile).pythonEnvironmentSpec()
+      } catch let error as CondaFileError {
+        throw LocalTargetError(.invalidCondaFile, error.message)
+      }
       let interpreter = try locator.locate(version: spec.pythonVersion)
       for warning in spec.warnings + interpreter.warnings { progress("warning: \(warning)") }
       let built = try await builder.build(spec, interpreter: interpreter) { line in

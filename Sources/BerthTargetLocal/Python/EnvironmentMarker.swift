@@ -1,3 +1,4 @@
+import BerthPythonSpec
 import Foundation
 
 /// The record written into a finished environment; its presence means "complete".

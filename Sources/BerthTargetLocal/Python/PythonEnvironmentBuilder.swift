@@ -1,3 +1,4 @@
+import BerthPythonSpec
 import Foundation
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import BerthTargetLocal
+@testable import BerthPythonSpec
 
 @Suite struct CondaEnvironmentFileTests {
   /// A conda file like the ones Azure ML samples ship for scikit-learn models.
@@ -127,19 +127,17 @@ import Testing
   }
 
   @Test func rejectsMalformedFilesWithLineNumbers() {
-    #expect(throws: LocalTargetError.self) { try CondaEnvironmentFile.parse("- just\n- a list\n") }
+    #expect(throws: CondaFileError.self) { try CondaEnvironmentFile.parse("- just\n- a list\n") }
     do {
       _ = try CondaEnvironmentFile.parse("name: x\ndependencies:\n  - numpy\n  - [1, 2]\n", source: "env.yml")
       Issue.record("expected an error")
-    } catch let error as LocalTargetError {
-      #expect(error.kind == .invalidCondaFile)
+    } catch let error as CondaFileError {
       #expect(error.message.hasPrefix("env.yml:4:"))
-      #expect(!error.isRetryable)
     } catch {
       Issue.record("unexpected \(error)")
     }
-    #expect(throws: LocalTargetError.self) { try CondaEnvironmentFile.parse("dependencies: numpy\n") }
-    #expect(throws: LocalTargetError.self) { try CondaEnvironmentFile.parse("a: [unclosed\n") }
+    #expect(throws: CondaFileError.self) { try CondaEnvironmentFile.parse("dependencies: numpy\n") }
+    #expect(throws: CondaFileError.self) { try CondaEnvironmentFile.parse("a: [unclosed\n") }
   }
 
   @Test func toleratesEmptySections() throws {

@@ -32,7 +32,7 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-      throw LocalTargetError(.invalidCondaFile, "Cannot read conda file '\(path)': \(error.localizedDescription)")
+      throw CondaFileError("Cannot read conda file '\(path)': \(error.localizedDescription)")
     }
     return try parse(text, source: path)
   }
@@ -43,19 +43,17 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
     do {
       root = try Yams.compose(yaml: yaml)
     } catch {
-      throw LocalTargetError(.invalidCondaFile, "\(source) is not valid YAML: \(error)")
+      throw CondaFileError("\(source) is not valid YAML: \(error)")
     }
     guard let root, let mapping = root.mapping else {
-      throw LocalTargetError(
-        .invalidCondaFile, "\(source) must be a YAML mapping with 'name', 'channels' and 'dependencies'.")
+      throw CondaFileError("\(source) must be a YAML mapping with 'name', 'channels' and 'dependencies'.")
     }
     var file = CondaEnvironmentFile()
     file.name = mapping["name"]?.string
     file.channels = try stringList(mapping["channels"], key: "channels", source: source)
     guard let dependencies = mapping["dependencies"] else { return file }
     guard let entries = dependencies.sequence else {
-      throw LocalTargetError(
-        .invalidCondaFile, "\(source)\(at(dependencies)): 'dependencies' must be a list, e.g. '- numpy=1.26.4'.")
+      throw CondaFileError("\(source)\(at(dependencies)): 'dependencies' must be a list, e.g. '- numpy=1.26.4'.")
     }
     for entry in entries {
       if let text = entry.scalar?.string {
@@ -69,8 +67,7 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
           file.pipDependencies += try stringList(value, key: "pip", source: source)
         }
       } else {
-        throw LocalTargetError(
-          .invalidCondaFile, "\(source)\(at(entry)): each dependency must be a string or a 'pip:' list.")
+        throw CondaFileError("\(source)\(at(entry)): each dependency must be a string or a 'pip:' list.")
       }
     }
     return file
@@ -80,11 +77,11 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
     guard let node else { return [] }
     if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" { return [] }
     guard let sequence = node.sequence else {
-      throw LocalTargetError(.invalidCondaFile, "\(source)\(at(node)): '\(key)' must be a list of strings.")
+      throw CondaFileError("\(source)\(at(node)): '\(key)' must be a list of strings.")
     }
     return try sequence.map { item in
       guard let text = item.scalar?.string else {
-        throw LocalTargetError(.invalidCondaFile, "\(source)\(at(item)): entries of '\(key)' must be strings.")
+        throw CondaFileError("\(source)\(at(item)): entries of '\(key)' must be strings.")
       }
       return text
     }

@@ -1,0 +1,87 @@
+import BerthPythonSpec
+import Foundation
+
+/// The dependencies layer: the conda file's pip requirements installed by uv for the base image's platform and Python.
+///
+/// `uv pip install --target … --python-platform … --python-version …` resolves and unpacks wheels for the image
+/// without running its Python, so the build needs no container. uv's own `bin/` scripts name this machine's
+/// interpreter and are left out; `azmlinfsrv` gets a launcher that uses the image's `python3`.
+struct DependencyLayer: Sendable {
+  var spec: PythonEnvironmentSpec
+  /// `3.11`.
+  var pythonVersion: String
+  /// uv's `--python-platform`, e.g. `x86_64-manylinux_2_28`.
+  var uvPlatform: String
+
+  /// Digest of the requirements, Python version and platform: the layer's cache key.
+  var key: String {
+    Digest.sha256(
+      "berth-dependency-layer:v1\n" + spec.canonicalEncoding(interpreterVersion: pythonVersion, platform: uvPlatform))
+  }
+
+  /// uv's platform for an OCI platform (manylinux 2.28 wheels run on Debian 10+, Ubuntu 18.10+, RHEL 8+).
+  static func uvPlatform(for platform: Platform) throws -> String {
+    switch (platform.os, platform.architecture) {
+    case ("linux", "amd64"): return "x86_64-manylinux_2_28"
+    case ("linux", "arm64"): return "aarch64-manylinux_2_28"
+    default:
+      throw ImageBuildError(
+        "base images for \(platform.os)/\(platform.architecture) are not supported (linux/amd64, linux/arm64)")
+    }
+  }
+
+  /// Installs into a scratch folder and returns the tree; the caller caches the written layer.
+  func tree(uv: String, python: String?, scratch: String, environment: [String: String], progress: (String) -> Void)
+    throws -> LayerTree
+  {
+    let target = scratch + "/python"
+    try? FileManager.default.removeItem(atPath: scratch)
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    let requirements = scratch + "/requirements.txt"
+    try spec.requirementsFileText.write(toFile: requirements, atomically: true, encoding: .utf8)
+    var arguments = [
+      "pip", "install", "--quiet", "--target", target, "--python-platform", uvPlatform, "--python-version", pythonVersion,
+      "--no-build", "-r", requirements,
+    ]
+    if let python { arguments += ["--python", python] }
+    progress("installing \(spec.requirements.count) requirements with uv for Python \(pythonVersion) (\(uvPlatform))")
+    let (status, output) = try Self.run(uv, arguments, environment: environment)
+    guard status == 0 else {
+      throw ImageBuildError(
+        "uv could not install the dependencies for Python \(pythonVersion) on \(uvPlatform) (exit \(status))",
+        isRetryable: output.contains { $0.contains("network") || $0.contains("timed out") },
+        outputTail: Array(output.suffix(20)))
+    }
+    var tree = LayerTree()
+    try tree.add(source: target, at: ImageLayout.pythonPath) { path in
+      path == String(ImageLayout.pythonPath.dropFirst()) + "/bin" || SourceLayers.isNoise(path)
+    }
+    tree.addBytes(ImageLayout.launcher, Data(ImageLayout.launcherScript.utf8), executable: true)
+    return tree
+  }
+
+  /// Runs a tool to completion; returns its exit status and output lines (stdout and stderr together).
+  static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    // `waitUntilExit` alone can spin forever on a thread without a run loop; the termination handler fires reliably.
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
+    do {
+      try process.run()
+    } catch {
+      throw ImageBuildError("cannot run '\(executable)': \(error.localizedDescription)")
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    exited.wait()
+    process.waitUntilExit()
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    return (process.terminationStatus, lines)
+  }
+}

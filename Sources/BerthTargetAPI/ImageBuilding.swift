@@ -1,0 +1,53 @@
+import BerthModel
+
+/// Builds a service's OCI image and pushes it to a registry, for targets that run containers.
+public protocol ImageBuilding: Sendable {
+  func build(_ request: ImageBuildRequest) async throws -> ImageBuildResponse
+}
+
+/// Which service to build, on which base image, and where to push it.
+public struct ImageBuildRequest: Sendable {
+  /// The resolved service; `image` is ignored.
+  public var deployment: ServiceDeployment
+  /// The InferenceConfig's `base_image`, or `nil` for the default (`python:<version>-slim`).
+  public var baseImage: String?
+  /// Pull credentials of the base image, by reference.
+  public var baseImageRegistry: RegistryReference?
+  /// The Workspace `registry` the image is pushed to.
+  public var registry: RegistryReference
+  /// The repository in that registry, e.g. `berth/diabetes-aks`.
+  public var repository: String
+  public var progress: @Sendable (String) -> Void
+
+  public init(
+    deployment: ServiceDeployment, baseImage: String?, baseImageRegistry: RegistryReference?, registry: RegistryReference,
+    repository: String, progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.deployment = deployment
+    self.baseImage = baseImage
+    self.baseImageRegistry = baseImageRegistry
+    self.registry = registry
+    self.repository = repository
+    self.progress = progress
+  }
+}
+
+/// The pushed image and what the push cost.
+public struct ImageBuildResponse: Sendable {
+  public var image: ContainerImage
+  /// Values to record (`image.reference`, `image.digest`).
+  public var outputs: Attributes
+  /// Bytes of blobs and manifest sent to the registry (0 layer bytes when nothing changed).
+  public var bytesUploaded: Int
+  /// Of those, bytes of layers.
+  public var layerBytesUploaded: Int
+  public var message: String
+
+  public init(image: ContainerImage, outputs: Attributes, bytesUploaded: Int, layerBytesUploaded: Int, message: String) {
+    self.image = image
+    self.outputs = outputs
+    self.bytesUploaded = bytesUploaded
+    self.layerBytesUploaded = layerBytesUploaded
+    self.message = message
+  }
+}
