@@ -49,30 +49,8 @@ enum ImageTests {
   static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
     -> (status: Int32, output: String, errors: String)
   {
-    try await offThePool { () -> Result<(Int32, String, String), any Error> in
-      Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        let errorData = PipeDrain(errors.fileHandleForReading)
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        process.waitUntilExit()
-        return (
-          process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-          String(decoding: errorData.finish(), as: UTF8.self)
-        )
-      }
-    }.get()
+    let result = try await runToEnd(executable, arguments, environment: environment)
+    return (result.status, result.output, result.errors)
   }
 
   /// Runs a tool that must succeed; returns its standard output.
@@ -102,24 +80,6 @@ enum ScratchFolders {
       }
       paths.append(path)
     }
-  }
-}
-
-/// Reads a pipe to its end on a thread of its own, so a full stderr never blocks the child.
-final class PipeDrain: @unchecked Sendable {
-  private var data = Data()
-  private let done = DispatchSemaphore(value: 0)
-
-  init(_ handle: FileHandle) {
-    Thread.detachNewThread {
-      self.data = handle.readDataToEndOfFile()
-      self.done.signal()
-    }
-  }
-
-  func finish() -> Data {
-    done.wait()
-    return data
   }
 }
 

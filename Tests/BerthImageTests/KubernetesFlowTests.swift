@@ -54,7 +54,8 @@ struct KubernetesFlowTests {
     """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     let manifest = folder + "/berth.yaml"
     let text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(
-      of: "  type: kubernetes\n", with: "  type: kubernetes\n  kubeconfig: \(kubeconfig)\n  context: double\n  namespace: ml-test\n")
+      of: "  type: kubernetes\n",
+      with: "  type: kubernetes\n  kubeconfig: \(kubeconfig)\n  context: double\n  namespace: ml-test\n")
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
 
     let reconciler = Reconciler(

@@ -91,48 +91,8 @@ enum PostgresTestServer {
   static func run(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil
   ) async throws -> (status: Int32, output: String, errors: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    // Foundation's `waitUntilExit` alone can spin forever on a thread without a run loop; the
-    // termination handler is what reliably fires.
-    let exited = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in exited.signal() }
-    try process.run()
-    return await offThePool {
-      let errorData = ErrorCollector(errors.fileHandleForReading)
-      let outputData = output.fileHandleForReading.readDataToEndOfFile()
-      exited.wait()
-      process.waitUntilExit()
-      return (
-        process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-        String(decoding: errorData.finish(), as: UTF8.self)
-      )
-    }
-  }
-}
-
-/// Reads a pipe to its end on a thread of its own, so that a full stderr never blocks the child.
-private final class ErrorCollector: @unchecked Sendable {
-  private var data = Data()
-  private let done = DispatchSemaphore(value: 0)
-
-  init(_ handle: FileHandle) {
-    Thread.detachNewThread {
-      self.data = handle.readDataToEndOfFile()
-      self.done.signal()
-    }
-  }
-
-  func finish() -> Data {
-    done.wait()
-    return data
+    let result = try await runToEnd(executable, arguments, environment: environment)
+    return (result.status, result.output, result.errors)
   }
 }
 

@@ -1,3 +1,4 @@
+import BerthTesting
 import Foundation
 
 /// Runs the built `berth` executable as a user would, capturing its output.
@@ -26,8 +27,8 @@ struct BerthProcess {
     let process = try start(arguments, in: directory, environment: environment)
     let out = process.standardOutput as! Pipe
     let err = process.standardError as! Pipe
-    let outData = ReadAll(out.fileHandleForReading)
-    let errData = ReadAll(err.fileHandleForReading)
+    let outData = PipeDrain(out.fileHandleForReading)
+    let errData = PipeDrain(err.fileHandleForReading)
     process.waitUntilExit()
     return Result(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text())
   }
@@ -47,24 +48,6 @@ struct BerthProcess {
     process.standardInput = FileHandle.nullDevice
     try process.run()
     return process
-  }
-}
-
-/// Drains a pipe on a background thread so a chatty child never blocks on a full pipe.
-final class ReadAll: @unchecked Sendable {
-  private var data = Data()
-  private let done = DispatchSemaphore(value: 0)
-
-  init(_ handle: FileHandle) {
-    Thread.detachNewThread { [self] in
-      data = handle.readDataToEndOfFile()
-      done.signal()
-    }
-  }
-
-  func text() -> String {
-    done.wait()
-    return String(decoding: data, as: UTF8.self)
   }
 }
 

@@ -1,4 +1,5 @@
 import BerthTargetLocal
+import BerthTesting
 import Foundation
 import Testing
 
@@ -11,8 +12,8 @@ import Testing
     let port = try #require(PortProbe.findFreePort())
     let watch = try BerthProcess.start(
       ["watch", "--interval", "1s", "--self-heal", "--listen", "127.0.0.1:\(port)"], in: scratch.path)
-    let stderr = ReadAll((watch.standardError as! Pipe).fileHandleForReading)
-    _ = ReadAll((watch.standardOutput as! Pipe).fileHandleForReading)
+    let stderr = PipeDrain((watch.standardError as! Pipe).fileHandleForReading)
+    _ = PipeDrain((watch.standardOutput as! Pipe).fileHandleForReading)
     defer { if watch.isRunning { watch.terminate() } }
 
     // Scrape until a successful reconcile is counted (the first one registers the model).
