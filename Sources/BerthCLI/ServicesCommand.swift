@@ -70,8 +70,23 @@ struct LogsCommand: AsyncParsableCommand {
       else {
         throw ValidationError("service '\(service)' is not deployed")
       }
-      guard let file = report.logFile else { throw ValidationError("service '\(service)' records no log file on its target") }
-      try LogFollower(path: file).run(tail: tail, follow: follow)
+      if let file = report.logFile {
+        try LogFollower(path: file).run(tail: tail, follow: follow)
+        return
+      }
+      // Services in containers: their target reads the replicas' logs (each line prefixed with its pod).
+      if follow {
+        func text(_ key: String, _ fallback: String) -> String {
+          if case .string(let value)? = report.outputs[key] { return value }
+          return fallback
+        }
+        throw ValidationError(
+          "--follow works for local services only; follow the pods of '\(service)' with "
+            + "`kubectl logs -f -n \(text("namespace", "NAMESPACE")) -l app.kubernetes.io/name=\(text("instance", service))`")
+      }
+      let lines = try await Reconciler.standard().serviceLogs(
+        path: manifests.path, overlays: manifests.overlay, service: service, tail: tail)
+      FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
     }
   }
 }

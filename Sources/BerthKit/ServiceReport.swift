@@ -41,3 +41,32 @@ extension Reconciler {
     }
   }
 }
+
+/// Why `berth logs` cannot print a service's log.
+public struct LogsError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+}
+
+extension Reconciler {
+  /// The last `tail` lines of a service's replicas' logs, read through its compute target (`berth logs` of a
+  /// service without a local log file). Reads state and the target, changes nothing.
+  public func serviceLogs(path: String, overlays: [String] = [], service: String, tail: Int) async throws -> [String] {
+    let validation = Validation.run(path: path, overlays: overlays)
+    let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
+    let state = try await openState(workspace.state).snapshot()
+    let address = ResourceAddress(.service, service)
+    guard let record = state.resources[address], case .string(let targetName)? = record.attributes["compute_target"] else {
+      throw LogsError(description: "service '\(service)' is not deployed")
+    }
+    guard let target = Observer.computeTarget(targetName, graph: validation.graph, state: state) else {
+      throw LogsError(description: "compute target '\(targetName)' of service '\(service)' is unknown")
+    }
+    guard let reader = targets(workspace).providers[target.type] as? any ServiceLogReading else {
+      throw LogsError(
+        description: "service '\(service)' records no log file and its \(target.type.rawValue) target cannot read logs")
+    }
+    return try await reader.logs(
+      LogRequest(
+        computeTarget: target, service: ObservedService(name: service, recordedOutputs: record.outputs), tail: tail))
+  }
+}

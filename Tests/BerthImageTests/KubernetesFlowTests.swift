@@ -81,6 +81,10 @@ struct KubernetesFlowTests {
       "/usr/bin/skopeo", ["inspect", "--raw"] + registry.skopeoOptions() + ["docker://\(reference)"])
     #expect(inspected.contains("application/vnd.oci.image.manifest.v1+json"))
 
+    // `berth logs` of a container service: each pod's scoring container log, through the API.
+    let logs = try await reconciler.serviceLogs(path: folder, service: "diabetes-aks", tail: 3)
+    #expect(!logs.isEmpty && logs.allSatisfy { $0.hasPrefix("[diabetes-aks-") }, "\(logs)")
+
     // What runs matches the manifests: the next plan is empty (observed through one list call per kind).
     let (again, _) = try await reconciler.prepare(path: folder)
     #expect(try reconciler.plan(#require(again)).actions.isEmpty)

@@ -219,6 +219,28 @@ import Testing
     #expect(try await client.get(.deployment, "iris-aks", namespace: "ml-prod") == nil)
   }
 
+  @Test func logsAreReadFromEveryPodOfTheService() async throws {
+    let (double, provider, settings) = try await Self.provisioned()
+    defer { Task { await double.stop() } }
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(Samples.deployment(target: settings))))
+    let lines = try await provider.logs(
+      LogRequest(
+        computeTarget: ComputeTargetSpec(type: .kubernetes, settings: settings),
+        service: ObservedService(name: "iris-aks", recordedOutputs: deployed.outputs), tail: 2))
+    // The double's pods all print the same traceback; two lines from each pod, prefixed with the pod's name.
+    let pods = Set(lines.map { String($0.prefix { $0 != " " }) })
+    #expect(!pods.isEmpty && pods.allSatisfy { $0.hasPrefix("[iris-aks-") })
+    #expect(lines.count == 2 * pods.count)
+    #expect(lines.first?.hasSuffix("FileNotFoundError: model/iris-logreg.pkl") == true, "\(lines)")
+
+    await #expect(throws: TargetError.self) {
+      _ = try await provider.logs(
+        LogRequest(
+          computeTarget: ComputeTargetSpec(type: .kubernetes, settings: settings),
+          service: ObservedService(name: "gone", recordedOutputs: [:]), tail: 5))
+    }
+  }
+
   @Test func observingManyServicesMakesOneListCallPerKind() async throws {
     let (double, provider, settings) = try await Self.provisioned()
     defer { Task { await double.stop() } }
