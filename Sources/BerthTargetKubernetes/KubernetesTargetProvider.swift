@@ -71,9 +71,17 @@ public struct KubernetesTargetProvider: TargetProvider {
   // MARK: - Observe
 
   public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
-    try await withClient(request.computeTarget.settings) { client in
+    var response = try await withClient(request.computeTarget.settings) { client in
       try await BulkObservation(client: client, namespace: client.connection.namespace).run(request.services)
     }
+    // The connection settings go with each observation, as with an apply's outputs: a service adopted by
+    // `berth import` can then be deleted on its own cluster even after its compute target left the manifests.
+    for name in response.services.keys {
+      for key in Self.connectionKeys {
+        if let value = request.computeTarget.settings[key] { response.services[name]?.attributes["target.\(key)"] = value }
+      }
+    }
+    return response
   }
 
   // MARK: - Apply

@@ -241,6 +241,22 @@ import Testing
     }
   }
 
+  @Test func anObservationIsEnoughToDeleteAnAdoptedService() async throws {
+    // What `berth import` records is the observation: it must carry where the service runs.
+    let (double, provider, settings) = try await Self.provisioned()
+    defer { Task { await double.stop() } }
+    _ = try await provider.apply(ApplyRequest(operation: .deploy(Samples.deployment(target: settings))))
+    let observed = try #require(
+      try await Self.observe(provider, settings, ["adopted": ["instance": .string("iris-aks")]]).services["adopted"])
+    #expect(observed.health == .healthy)
+    #expect(observed.attributes["namespace"] == .string("ml-prod"))
+    #expect(observed.attributes["target.api_server"] == settings["api_server"])
+    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "adopted", previous: observed.attributes)))
+    let client = try KubeClient(double.connection(token: "t0ken"))
+    defer { Task { await client.shutdown() } }
+    #expect(try await client.get(.deployment, "iris-aks", namespace: "ml-prod") == nil)
+  }
+
   @Test func observingManyServicesMakesOneListCallPerKind() async throws {
     let (double, provider, settings) = try await Self.provisioned()
     defer { Task { await double.stop() } }
