@@ -29,8 +29,15 @@ struct KubernetesRollout: Sendable {
     }
     let current = Set(objects.compactMap(ObjectName.init))
     let teardown = Teardown(client: client, namespace: namespace, timings: provider.timings, progress: progress)
-    let stale = Teardown.recordedObjects(previous ?? [:]).filter { !current.contains($0) }
-    if !stale.isEmpty { try await teardown.delete(stale) }
+    if case .string(let oldNamespace)? = previous?["namespace"], oldNamespace != namespace {
+      // The compute target moved to another namespace: the service now runs in the new one; the old objects go.
+      progress("removing the objects left in the previous namespace \(oldNamespace)")
+      try await Teardown(client: client, namespace: oldNamespace, timings: provider.timings, progress: progress)
+        .delete(service: deployment.instance, recorded: previous ?? [:])
+    } else {
+      let stale = Teardown.recordedObjects(previous ?? [:]).filter { !current.contains($0) }
+      if !stale.isEmpty { try await teardown.delete(stale) }
+    }
 
     let settings = KubernetesSettings(deployment.settings)
     let waiter = RolloutWaiter(

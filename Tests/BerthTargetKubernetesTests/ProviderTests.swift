@@ -257,6 +257,25 @@ import Testing
     #expect(try await client.get(.deployment, "iris-aks", namespace: "ml-prod") == nil)
   }
 
+  @Test func movingToAnotherNamespaceRemovesTheOldObjects() async throws {
+    let (double, provider, settings) = try await Self.provisioned()
+    defer { Task { await double.stop() } }
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(Samples.deployment(target: settings))))
+    var moved = settings
+    moved["namespace"] = .string("ml-next")
+    _ = try await provider.apply(
+      ApplyRequest(operation: .provision(name: "aks-prod", ComputeTargetSpec(type: .kubernetes, settings: moved))))
+    let updated = try await provider.apply(
+      ApplyRequest(operation: .update(Samples.deployment(target: moved), previous: deployed.outputs)))
+    #expect(updated.outputs["namespace"] == .string("ml-next"))
+    let client = try KubeClient(double.connection(token: "t0ken"))
+    defer { Task { await client.shutdown() } }
+    #expect(try await client.get(.deployment, "iris-aks", namespace: "ml-next") != nil)
+    for kind in KubeKind.serviceKinds {
+      #expect(try await client.get(kind, "iris-aks", namespace: "ml-prod") == nil, "\(kind) left in the old namespace")
+    }
+  }
+
   @Test func observingManyServicesMakesOneListCallPerKind() async throws {
     let (double, provider, settings) = try await Self.provisioned()
     defer { Task { await double.stop() } }
