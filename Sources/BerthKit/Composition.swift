@@ -16,7 +16,7 @@ public enum Composition {
     case .sqlite(let path):
       return try SQLiteStateStore(path: path)
     case .postgres(let url):
-      // Connects on first use; errors name the URL with its password hidden (`Workspace.redacted`).
+      // Connects on first use; errors name the URL with its password hidden (`URLRedaction.redacted`).
       return try PostgresStateStore(url: url)
     }
   }

@@ -11,7 +11,7 @@ public struct Workspace: Sendable, Hashable {
     public var description: String {
       switch self {
       case .sqlite(let path): "sqlite:\(path)"
-      case .postgres(let url): Workspace.redacted(url)
+      case .postgres(let url): URLRedaction.redacted(url)
       }
     }
   }
@@ -45,19 +45,12 @@ public struct Workspace: Sendable, Hashable {
     } else if stateText.hasPrefix("postgres://") || stateText.hasPrefix("postgresql://") {
       state = .postgres(url: stateText)
     } else {
-      throw WorkspaceError.badStateLocation(redacted(stateText))
+      throw WorkspaceError.badStateLocation(URLRedaction.redacted(stateText))
     }
     return Workspace(
       root: root, state: state, modelStore: absolute(spec.modelStore), environmentCache: absolute(spec.environmentCache),
       runtimeDirectory: absolute(".berth/run"), hashCacheFile: absolute(".berth/cache/hashes.json"),
       imageCache: absolute(".berth/images"), registry: spec.registry)
-  }
-
-  /// A URL with any password replaced, for messages and logs.
-  public static func redacted(_ url: String) -> String {
-    guard var components = URLComponents(string: url), components.password != nil else { return url }
-    components.password = "****"
-    return components.string ?? url
   }
 }
 

@@ -1,3 +1,4 @@
+import BerthModel
 import BerthState
 import Foundation
 import PostgresNIO
@@ -22,7 +23,7 @@ public struct PostgresStateLocation: Sendable, CustomStringConvertible {
 
   /// Parses `url`; throws `StateError.badLocation` with the password hidden.
   public init(url: String) throws {
-    let redacted = Self.redact(url)
+    let redacted = URLRedaction.redacted(url)
     func bad(_ reason: String) -> StateError { .badLocation("\(redacted) (\(reason))") }
 
     guard let components = URLComponents(string: url), let scheme = components.scheme,
@@ -90,13 +91,6 @@ public struct PostgresStateLocation: Sendable, CustomStringConvertible {
     self.configuration = configuration
     self.schema = schema
     self.description = redacted
-  }
-
-  /// `url` with its password replaced by `****`, as `Workspace.redacted` writes it.
-  public static func redact(_ url: String) -> String {
-    guard var components = URLComponents(string: url), components.password != nil else { return url }
-    components.password = "****"
-    return components.string ?? "postgres://****"
   }
 
   /// libpq's meaning of `sslmode`; nil for a mode it does not have.

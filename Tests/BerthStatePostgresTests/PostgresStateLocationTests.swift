@@ -1,3 +1,4 @@
+import BerthModel
 import BerthState
 import Foundation
 import Testing
@@ -60,9 +61,9 @@ import Testing
     #expect(error?.description.contains("postgres://") == true)
   }
 
-  @Test func redactionMatchesTheWorkspaces() {
-    #expect(PostgresStateLocation.redact("postgres://u:p@h/db") == "postgres://u:****@h/db")
-    #expect(PostgresStateLocation.redact("postgres://u@h/db") == "postgres://u@h/db")
+  @Test func passwordsAreRedacted() {
+    #expect(URLRedaction.redacted("postgres://u:p@h/db") == "postgres://u:****@h/db")
+    #expect(URLRedaction.redacted("postgres://u@h/db") == "postgres://u@h/db")
   }
 
   @Test func lockKeysAreStableAndPerSchema() {
