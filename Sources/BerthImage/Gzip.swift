@@ -62,3 +62,82 @@ final class GzipWriter {
     }
   }
 }
+
+/// Deterministic gzip on every core: the input is cut into members of `memberSize` bytes, each compressed on its
+/// own (`GzipWriter`) and written in order.
+///
+/// Concatenated gzip members are one valid gzip file (RFC 1952 §2.2; Go's `compress/gzip`, which registries,
+/// containerd, skopeo and umoci use, reads them as one stream). The cut points depend only on the input, so equal
+/// input gives equal bytes whatever the number of cores. Input up to `memberSize` gives exactly `GzipWriter`'s bytes.
+final class ParallelGzipWriter {
+  private let memberSize: Int
+  private let parallelism: Int
+  private let sink: (Data) throws -> Void
+  private var members: [Data] = []
+  private var current = Data()
+  private var wroteAny = false
+
+  init(
+    memberSize: Int = 4 << 20, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+    sink: @escaping (Data) throws -> Void
+  ) {
+    self.memberSize = memberSize
+    self.parallelism = max(1, parallelism)
+    self.sink = sink
+  }
+
+  func write(_ data: Data) throws {
+    var rest = data[...]
+    while !rest.isEmpty {
+      let take = min(memberSize - current.count, rest.count)
+      current.append(contentsOf: rest.prefix(take))
+      rest = rest.dropFirst(take)
+      if current.count == memberSize {
+        members.append(current)
+        current = Data()
+        if members.count == parallelism { try flushMembers() }
+      }
+    }
+  }
+
+  func finish() throws {
+    if !current.isEmpty || (!wroteAny && members.isEmpty) {
+      members.append(current)
+      current = Data()
+    }
+    try flushMembers()
+  }
+
+  /// Compresses the pending members at once, one per core, and hands them to the sink in order.
+  private func flushMembers() throws {
+    guard !members.isEmpty else { return }
+    let inputs = members
+    members.removeAll()
+    let outputs = CompressedMembers(count: inputs.count)
+    DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+      outputs.set(index, Result { try Self.compress(inputs[index]) })
+    }
+    for result in outputs.results() { try sink(try result.get()) }
+    wroteAny = true
+  }
+
+  static func compress(_ data: Data) throws -> Data {
+    var output = Data()
+    let writer = try GzipWriter { output.append($0) }
+    try writer.write(data)
+    try writer.finish()
+    return output
+  }
+}
+
+/// Results filled in by concurrent workers, one slot each.
+private final class CompressedMembers: @unchecked Sendable {
+  private var slots: [Result<Data, any Error>?]
+  private let lock = NSLock()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ result: Result<Data, any Error>) { lock.withLock { slots[index] = result } }
+
+  func results() -> [Result<Data, any Error>] { lock.withLock { slots.map { $0! } } }
+}

@@ -12,7 +12,8 @@ public struct BuiltLayer: Hashable, Sendable, Codable {
   public var size: Int
 }
 
-/// Writes a `LayerTree` as a reproducible `.tar.gz`: sorted tar → deterministic gzip → file, hashing both streams.
+/// Writes a `LayerTree` as a reproducible `.tar.gz`: sorted tar → deterministic gzip (members compressed on every
+/// core) → file, hashing both streams.
 enum LayerWriter {
   static func write(_ tree: LayerTree, to path: String) throws -> BuiltLayer {
     let staging = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -21,7 +22,7 @@ enum LayerWriter {
     var compressed = DigestCounter()
     var uncompressed = DigestCounter()
     do {
-      let gzip = try GzipWriter { chunk in
+      let gzip = ParallelGzipWriter { chunk in
         compressed.update(chunk)
         try handle.write(contentsOf: chunk)
       }

@@ -1,3 +1,4 @@
+import BerthTesting
 import Foundation
 import Testing
 
@@ -70,6 +71,43 @@ import Testing
     // diff ID = digest of the uncompressed stream.
     let tarData = try await ImageTests.run("/bin/sh", ["-c", "gzip -dc '\(layer.path)' | sha256sum"])
     #expect("sha256:" + (tarData.output.split(separator: " ").first.map(String.init) ?? "") == layer.diffID)
+  }
+
+  @Test func gzipMembersAreTheSameBytesOnAnyNumberOfCoresAndReadAsOneStream() async throws {
+    // 10.5 members of 64 KiB of varied bytes: the last member is a partial one.
+    var input = Data()
+    var state: UInt64 = 42
+    while input.count < 64 * 1024 * 21 / 2 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      input.append(contentsOf: withUnsafeBytes(of: (state >> 33) % 7) { Array($0.prefix(1)) })
+    }
+    func compressed(parallelism: Int) throws -> Data {
+      var output = Data()
+      let writer = ParallelGzipWriter(memberSize: 64 * 1024, parallelism: parallelism) { output.append($0) }
+      for offset in stride(from: 0, to: input.count, by: 10_000) {
+        try writer.write(input[offset..<min(offset + 10_000, input.count)])
+      }
+      try writer.finish()
+      return output
+    }
+    let one = try compressed(parallelism: 1)
+    #expect(try compressed(parallelism: 4) == one)
+    #expect(try compressed(parallelism: 3) == one)
+
+    // GNU gzip reads the concatenated members back as the input.
+    let file = try ImageTests.scratch("gzip") + "/members.gz"
+    try one.write(to: URL(fileURLWithPath: file))
+    let output = try await runToEnd("/bin/sh", ["-c", "gzip -dc '\(file)' | sha256sum"])
+    #expect(output.status == 0, "\(output.errors)")
+    #expect(output.output.hasPrefix(Digest.encoded(Digest.sha256(input))), "\(output.output)")
+
+    // Input that fits one member is exactly the single-stream gzip.
+    let small = Data("small layer".utf8)
+    var single = Data()
+    let writer = ParallelGzipWriter(memberSize: 64 * 1024) { single.append($0) }
+    try writer.write(small)
+    try writer.finish()
+    #expect(single == (try ParallelGzipWriter.compress(small)))
   }
 
   @Test func cachedLayersAreReusedByKey() throws {
