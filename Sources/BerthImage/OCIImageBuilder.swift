@@ -17,7 +17,7 @@ public struct OCIImageBuilder: ImageBuilding {
 
   public init(
     cacheDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-    locateTools: @escaping @Sendable () throws -> (uv: String, python: String?), http: HTTPClient = .shared
+    locateTools: @escaping @Sendable () throws -> (uv: String, python: String?), http: HTTPClient = RegistryHTTP.client
   ) {
     self.cacheDirectory = cacheDirectory
     self.environment = environment
@@ -68,6 +68,7 @@ public struct OCIImageBuilder: ImageBuilding {
         credentials: try credentials.credentials(
           for: baseReference.registry, usernameEnv: request.baseImageRegistry?.usernameEnv,
           passwordEnv: request.baseImageRegistry?.passwordEnv))
+    progress("reading base image \(baseText)…")
     let base = try await BaseImage.resolve(baseReference, client: baseClient)
     let pythonVersion = try Self.pythonVersion(spec: spec, base: base)
     progress(

@@ -15,7 +15,7 @@ public struct RegistryClient: Sendable {
   /// Uploads are sent in PATCH chunks of at most this many bytes.
   public var chunkSize = 32 << 20
 
-  public init(host: String, insecure: Bool = false, credentials: RegistryCredentials?, http: HTTPClient = .shared) {
+  public init(host: String, insecure: Bool = false, credentials: RegistryCredentials?, http: HTTPClient = RegistryHTTP.client) {
     self.host = host
     self.insecure = insecure
     self.http = http

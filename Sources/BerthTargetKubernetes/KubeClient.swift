@@ -40,6 +40,9 @@ public struct KubeClient: Sendable {
         "API server '\(connection.server)' must start with https:// (or http:// for a local test server)")
     }
     configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+    // Fail at once when the API server cannot be reached or its certificate is not trusted, instead of retrying
+    // the connection until the request's deadline; apply retries retryable failures itself.
+    configuration.connectionPool.retryConnectionEstablishment = false
     http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 
