@@ -72,17 +72,16 @@ public struct Reconciler: Sendable {
     let cache = HashCache(file: workspace.hashCacheFile)
     let digests = try ContentDigests.measure(validation.graph, hasher: ContentHasher(cache: cache))
     let state = try await store.snapshot()
+    let targets = targets(workspace)
     var observations: [ResourceAddress: Observation] = [:]
     var observationDiagnostics: [Diagnostic] = []
     if observe {
-      (observations, observationDiagnostics) = await Observer(targets: targets(workspace)).observe(
-        graph: validation.graph, state: state)
+      (observations, observationDiagnostics) = await Observer(targets: targets).observe(graph: validation.graph, state: state)
     }
     var input = PlanInput(
       graph: validation.graph, contentDigests: digests, state: state, observations: observations,
       manifestsDigest: try Self.digest(files: validation.manifests.absoluteFiles))
     input.observationDiagnostics = observationDiagnostics
-    let targets = targets(workspace)
     return Context(
       validation: validation, workspace: workspace, store: store, targets: targets, input: input, hashCache: cache,
       targetDiagnostics: TargetChecks.run(graph: validation.graph, state: state, targets: targets))
