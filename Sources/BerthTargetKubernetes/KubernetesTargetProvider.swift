@@ -11,6 +11,9 @@ public struct KubernetesTargetProvider: TargetProvider {
   /// Where credential variables (`token_env`, registry `username_env`/`password_env`) are read.
   let environment: [String: String]
   public let timings: KubernetesTimings
+  /// `validate` runs once per service, but whether a compute target can be reached is the target's answer:
+  /// its kubeconfig is read and parsed once per distinct settings, not once per service.
+  private let connectionChecks = ConnectionChecks()
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment, timings: KubernetesTimings = .init()) {
     self.environment = environment
@@ -56,16 +59,20 @@ public struct KubernetesTargetProvider: TargetProvider {
   /// Warns when the compute target's connection settings cannot be resolved here (kubeconfig, context, token variable).
   /// Settings that contradict each other are errors of `berth validate` already (`SettingsRules`).
   public func validate(_ request: ValidateRequest) -> [Diagnostic] {
-    do {
-      _ = try ClusterConnection.resolve(request.computeTarget.settings, environment: environment)
-      return []
-    } catch {
-      return [
-        .warning(
-          "cannot connect to compute target of service '\(request.service.address.name)': \(error)",
-          at: request.service.location(of: "compute_target"))
-      ]
+    let problem = connectionChecks.problem(with: request.computeTarget.settings) { settings in
+      do {
+        _ = try ClusterConnection.resolve(settings, environment: environment)
+        return nil
+      } catch {
+        return "\(error)"
+      }
     }
+    guard let problem else { return [] }
+    return [
+      .warning(
+        "cannot connect to compute target of service '\(request.service.address.name)': \(problem)",
+        at: request.service.location(of: "compute_target"))
+    ]
   }
 
   // MARK: - Observe
@@ -152,5 +159,18 @@ public struct KubernetesTimings: Sendable, Hashable {
     self.pollInterval = pollInterval
     self.rolloutSlack = rolloutSlack
     self.deleteTimeout = deleteTimeout
+  }
+}
+
+/// What resolving each distinct set of connection settings said (nil: it resolved), kept for one provider's life.
+private final class ConnectionChecks: @unchecked Sendable {
+  private let lock = NSLock()
+  private var problems: [[String: FieldValue]: String?] = [:]
+
+  func problem(with settings: [String: FieldValue], _ check: ([String: FieldValue]) -> String?) -> String? {
+    if let known = lock.withLock({ problems[settings] }) { return known }
+    let found = check(settings)
+    lock.withLock { problems[settings] = found }
+    return found
   }
 }
