@@ -1,3 +1,4 @@
+import BerthModel
 import Foundation
 
 /// Writes rendered objects as JSON (request bodies) or YAML (what `berth render` prints).
@@ -15,7 +16,7 @@ public enum ObjectOutput {
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
     case .double(let d): out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
-    case .string(let s): out += quoted(s)
+    case .string(let s): out += JSONString.quoted(s)
     case .array(let items):
       out += "["
       for (index, item) in items.enumerated() {
@@ -27,28 +28,11 @@ public enum ObjectOutput {
       out += "{"
       for (index, member) in members.enumerated() {
         if index > 0 { out += "," }
-        out += quoted(member.key) + ":"
+        out += JSONString.quoted(member.key) + ":"
         writeJSON(member.value, into: &out)
       }
       out += "}"
     }
-  }
-
-  /// A JSON string literal (also a valid YAML double-quoted scalar).
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
   }
 
   /// Several objects as one YAML stream, `---` between documents, like `helm template`.
@@ -107,14 +91,14 @@ public enum ObjectOutput {
 
   private static func scalar(_ value: JSONValue) -> String {
     switch value {
-    case .string(let s): isPlainSafe(s) ? s : quoted(s)
+    case .string(let s): isPlainSafe(s) ? s : JSONString.quoted(s)
     case .object: "{}"
     case .array: "[]"
     default: json(value)
     }
   }
 
-  private static func key(_ text: String) -> String { isPlainSafe(text) ? text : quoted(text) }
+  private static func key(_ text: String) -> String { isPlainSafe(text) ? text : JSONString.quoted(text) }
 
   /// Whether a string reads back as the same string when written without quotes.
   static func isPlainSafe(_ text: String) -> Bool {

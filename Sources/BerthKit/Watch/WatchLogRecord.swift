@@ -1,3 +1,4 @@
+import BerthModel
 import Foundation
 
 /// One structured log line of `berth watch`: `{"time":…,"level":…,"event":…, fields…}`.
@@ -52,19 +53,19 @@ public struct WatchLogRecord: Sendable, Equatable {
   /// The JSON object, on one line, without the newline.
   public var jsonLine: String {
     var members = [
-      "\"time\":" + Self.quoted(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(time)),
-      "\"level\":" + Self.quoted(level.rawValue),
-      "\"event\":" + Self.quoted(event),
+      "\"time\":" + JSONString.quoted(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(time)),
+      "\"level\":" + JSONString.quoted(level.rawValue),
+      "\"event\":" + JSONString.quoted(event),
     ]
     for field in fields {
       let value: String
       switch field.value {
-      case .string(let text): value = Self.quoted(Self.redacted(text))
+      case .string(let text): value = JSONString.quoted(Self.redacted(text))
       case .int(let number): value = String(number)
       case .double(let number): value = number.isFinite ? Self.rounded(number) : "null"
       case .bool(let flag): value = flag ? "true" : "false"
       }
-      members.append(Self.quoted(field.name) + ":" + value)
+      members.append(JSONString.quoted(field.name) + ":" + value)
     }
     return "{" + members.joined(separator: ",") + "}"
   }
@@ -81,22 +82,5 @@ public struct WatchLogRecord: Sendable, Equatable {
     return text.replacing(#/(?<prefix>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/@]*@/#) { match in
       "\(match.output.prefix):****@"
     }
-  }
-
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-        out += String(format: "\\u%04x", scalar.value)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
   }
 }
