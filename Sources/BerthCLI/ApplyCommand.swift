@@ -80,13 +80,7 @@ struct ApplyRun {
     }
     let terminal = Terminal(noColorFlag: output.noColor)
     let reconciler = Reconciler.standard()
-    let validation = Validation.run(path: manifests.path, overlays: manifests.overlay)
-    guard validation.isValid else {
-      terminal.printDiagnostics(validation.diagnostics)
-      throw ExitCode(1)
-    }
-    let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
-    let store = try reconciler.openState(workspace.state)
+    let (validation, workspace, store) = try WorkspaceAccess.openValid(manifests, reconciler: reconciler, terminal: terminal)
     let summary: ExecutionSummary? = try await reconciler.withLock(store, operation: operation, timeout: execution.lockTimeout) {
       // The manifests were validated above; only the state must be read under the lock.
       let (context, diagnostics) = try await reconciler.prepare(validation: validation, workspace: workspace, store: store)

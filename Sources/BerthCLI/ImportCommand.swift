@@ -26,13 +26,7 @@ struct ImportCommand: AsyncParsableCommand {
     try await UserErrors.report {
       let terminal = Terminal(noColorFlag: output.noColor)
       let reconciler = Reconciler.standard()
-      let validation = Validation.run(path: manifests.path, overlays: manifests.overlay)
-      guard validation.isValid else {
-        terminal.printDiagnostics(validation.diagnostics)
-        throw ExitCode(1)
-      }
-      let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
-      let store = try reconciler.openState(workspace.state)
+      let (validation, workspace, store) = try WorkspaceAccess.openValid(manifests, reconciler: reconciler, terminal: terminal)
       let result = try await reconciler.withLock(store, operation: "import \(parsed)", timeout: lockTimeout) {
         let (context, _) = try await reconciler.prepare(
           validation: validation, workspace: workspace, store: store, observe: false)
