@@ -50,26 +50,3 @@ struct BerthProcess {
     return process
   }
 }
-
-/// A scratch folder removed at the end of the test.
-final class ScratchDirectory {
-  let path: String
-
-  init(_ name: String) throws {
-    path = NSTemporaryDirectory() + "berth-e2e-\(name)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  func write(_ relative: String, _ text: String) throws {
-    let full = path + "/" + relative
-    try FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try text.write(toFile: full, atomically: true, encoding: .utf8)
-  }
-
-  deinit {
-    // Registered models are read-only; make them writable so the folder can go.
-    _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+w", path]).waitUntilExit()
-    try? FileManager.default.removeItem(atPath: path)
-  }
-}

@@ -1,3 +1,4 @@
+import BerthTesting
 import Foundation
 import Testing
 

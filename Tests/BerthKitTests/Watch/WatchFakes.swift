@@ -111,15 +111,13 @@ final class DriftingTarget: TargetProvider, @unchecked Sendable {
 }
 
 /// A manifest folder with one model served on the local target, in a temporary directory.
-final class WatchWorkspace: @unchecked Sendable {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "berth-watch-\(UUID().uuidString.prefix(8))"
-    try write("model.pkl", "weights v1\n")
-    try write("conda.yaml", "name: sk\ndependencies:\n  - python=3.11\n")
-    try write("src/score.py", "def init():\n    pass\n\ndef run(data):\n    return data\n")
-    try write(
+enum WatchWorkspace {
+  static func make() throws -> ScratchDirectory {
+    let folder = try ScratchDirectory("watch")
+    try folder.write("model.pkl", "weights v1\n")
+    try folder.write("conda.yaml", "name: sk\ndependencies:\n  - python=3.11\n")
+    try folder.write("src/score.py", "def init():\n    pass\n\ndef run(data):\n    return data\n")
+    try folder.write(
       "berth.yaml",
       """
       apiVersion: berth/v1
@@ -152,24 +150,13 @@ final class WatchWorkspace: @unchecked Sendable {
         deployment: {port: 18890, worker_count: 1}
 
       """)
-  }
-
-  func write(_ relative: String, _ text: String) throws {
-    let full = path + "/" + relative
-    try FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try text.write(toFile: full, atomically: true, encoding: .utf8)
-  }
-
-  deinit {
-    _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+w", path]).waitUntilExit()
-    try? FileManager.default.removeItem(atPath: path)
+    return folder
   }
 }
 
 /// A loop over `WatchWorkspace` with in-memory state, the drifting target and a fake clock.
 struct WatchHarness {
-  let workspace: WatchWorkspace
+  let workspace: ScratchDirectory
   let store = InMemoryStateStore()
   let target = DriftingTarget()
   let clock = FakeClock()
@@ -177,7 +164,7 @@ struct WatchHarness {
   let metrics: WatchMetricsStore
 
   init(interval: TimeInterval = 30) throws {
-    workspace = try WatchWorkspace()
+    workspace = try WatchWorkspace.make()
     metrics = WatchMetricsStore(WatchMetrics(version: "test", interval: interval, startedAt: clock.now()))
   }
 
