@@ -5,28 +5,9 @@ extension SQLiteStateStore {
   /// How often a waiting `acquire` looks at the lock again.
   static let lockPollInterval = Duration.milliseconds(200)
 
-  /// The outcome of one look at the lock row.
-  private enum LockAttempt: Sendable {
-    case acquired(LockInfo)
-    case held(LockInfo)
-  }
-
   public func acquire(operation: String, who: String, timeout: TimeInterval) async throws -> LockInfo {
-    let clock = ContinuousClock()
-    let deadline = timeout.isFinite ? clock.now.advanced(by: .seconds(max(0, timeout))) : nil
-    while true {
-      switch try await attemptLock(operation: operation, who: who) {
-      case .acquired(let info):
-        return info
-      case .held(let holder):
-        let now = clock.now
-        guard let deadline else {
-          try await Task.sleep(for: Self.lockPollInterval)
-          continue
-        }
-        guard now < deadline else { throw StateError.locked(holder) }
-        try await Task.sleep(for: min(Self.lockPollInterval, now.duration(to: deadline)))
-      }
+    try await LockWaiting.acquire(timeout: timeout, interval: Self.lockPollInterval) {
+      try await attemptLock(operation: operation, who: who)
     }
   }
 

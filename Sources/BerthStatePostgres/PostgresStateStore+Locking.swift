@@ -12,37 +12,15 @@ import PostgresNIO
 /// backend no longer holds the advisory lock (`pg_locks`) is stale, not shown, and replaced by the
 /// next `acquire`.
 extension PostgresStateStore {
-  /// The outcome of one try at the lock.
-  private enum LockAttempt: Sendable {
-    case acquired(LockInfo)
-    case held(LockInfo)
-    /// Held a moment ago and free now: try again at once.
-    case vanished
-  }
-
   public func acquire(operation: String, who: String, timeout: TimeInterval) async throws -> LockInfo {
-    let clock = ContinuousClock()
-    let deadline = timeout.isFinite ? clock.now.advanced(by: .seconds(max(0, timeout))) : nil
     try await withConnection("open state") { _ in }  // creates the tables on first use
     let connection = try await opener.connect()
     do {
-      while true {
-        switch try await attemptLock(on: connection, operation: operation, who: who) {
-        case .acquired(let info):
-          await heldLocks.insert(info.id, connection)
-          return info
-        case .vanished:
-          continue
-        case .held(let holder):
-          let now = clock.now
-          guard let deadline else {
-            try await Task.sleep(for: Self.lockPollInterval)
-            continue
-          }
-          guard now < deadline else { throw StateError.locked(holder) }
-          try await Task.sleep(for: min(Self.lockPollInterval, now.duration(to: deadline)))
-        }
+      let info = try await LockWaiting.acquire(timeout: timeout, interval: Self.lockPollInterval) {
+        try await attemptLock(on: connection, operation: operation, who: who)
       }
+      await heldLocks.insert(info.id, connection)
+      return info
     } catch {
       try? await connection.close()
       throw PostgresStateError.wrapping(error, location: location.description, operation: "lock")
