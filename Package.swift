@@ -43,6 +43,13 @@ let package = Package(
       name: "BerthStatePostgres",
       dependencies: ["BerthModel", "BerthState", .product(name: "PostgresNIO", package: "postgres-nio")]),
     .target(name: "BerthTargetAPI", dependencies: ["BerthModel"]),
+    .target(
+      name: "BerthGateway",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "BerthImage",
@@ -64,19 +71,31 @@ let package = Package(
         "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
-    .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
+    .target(
+      name: "BerthTesting",
+      dependencies: [
+        "BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]),
     .target(
       name: "BerthCLI",
-      dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["BerthKit", "BerthGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
-      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage"],
+      name: "berth-bench",
+      dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthGateway"],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
-    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"]),
+    .testTarget(
+      name: "BerthTargetLocalTests",
+      dependencies: [
+        "BerthTargetLocal", "BerthPythonSpec", "BerthGateway",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ]),
     .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
     .testTarget(
       name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit"],
@@ -89,5 +108,12 @@ let package = Package(
       dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
       exclude: ["Snapshots", "Double"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
+    .testTarget(
+      name: "BerthGatewayTests",
+      dependencies: [
+        "BerthGateway", "BerthTesting", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      exclude: ["Snapshots"]),
   ]
 )

@@ -1,0 +1,215 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// What the gateway does with one request: liveness, metrics, auth, routing, limits, the upstream call.
+///
+/// Independent of sockets: the HTTP handler hands it a `GatewayRequest` and writes the answer back.
+public final class ScoringGateway: Sendable {
+  private struct Deployments: Sendable {
+    var gates: [String: AdmissionGate] = [:]
+    var nextUpstream: [String: Int] = [:]
+  }
+
+  private let loaded: NIOLockedValueBox<LoadedConfiguration>
+  private let deployments = NIOLockedValueBox(Deployments())
+  /// The counters behind `/metrics`.
+  public let metrics = GatewayMetrics()
+  private let upstream: UpstreamClient
+  private let collector: NIOLockedValueBox<ModelDataCollector?>
+  private let now: @Sendable () -> Date
+
+  /// Creates the gateway for `configuration`, calling upstreams with `upstream`.
+  public init(configuration: LoadedConfiguration, upstream: UpstreamClient, now: @escaping @Sendable () -> Date = Date.init) {
+    loaded = NIOLockedValueBox(configuration)
+    self.upstream = upstream
+    self.now = now
+    collector = NIOLockedValueBox(nil)
+    apply(configuration)
+  }
+
+  /// The configuration in force.
+  public var configuration: LoadedConfiguration { loaded.withLockedValue { $0 } }
+
+  /// Switches to `configuration` for every request that starts from now; requests in flight finish as they began.
+  public func apply(_ configuration: LoadedConfiguration) {
+    loaded.withLockedValue { $0 = configuration }
+    let settings = configuration.configuration
+    deployments.withLockedValue { state in
+      for deployment in settings.deployments {
+        if let gate = state.gates[deployment.name] {
+          gate.setCapacity(deployment.concurrency)
+        } else {
+          state.gates[deployment.name] = AdmissionGate(capacity: deployment.concurrency)
+        }
+      }
+    }
+    collector.withLockedValue { collector in
+      guard let folder = settings.modelDataFolder else {
+        collector = nil
+        return
+      }
+      if collector?.folder != folder || collector?.maxBytes != settings.modelDataMaxBytes {
+        collector = ModelDataCollector(folder: folder, maxBytes: settings.modelDataMaxBytes)
+      }
+    }
+  }
+
+  /// The model data collector in force, if any.
+  public var modelData: ModelDataCollector? { collector.withLockedValue { $0 } }
+
+  /// Answers one request.
+  public func handle(_ request: GatewayRequest) async -> GatewayAnswer {
+    let started = NIODeadline.now()
+    let requestID = UUID().uuidString.lowercased()
+    var deployment = ""
+    var answer = await route(request, requestID: requestID, deployment: &deployment)
+    answer.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+    answer.headers.replaceOrAdd(name: "x-ms-request-id", value: requestID)
+    if let clientID = request.headers.first(name: "x-ms-client-request-id") {
+      answer.headers.replaceOrAdd(name: "x-ms-client-request-id", value: clientID)
+    }
+    if !deployment.isEmpty { answer.headers.replaceOrAdd(name: "azureml-model-deployment", value: deployment) }
+    let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+    if request.path != "/metrics" {
+      metrics.record(deployment: deployment, status: Int(answer.status.code), seconds: seconds)
+    }
+    return answer
+  }
+
+  private func route(_ request: GatewayRequest, requestID: String, deployment: inout String) async -> GatewayAnswer {
+    switch (request.method, request.path) {
+    case (.GET, "/"), (.HEAD, "/"):
+      return .text(.ok, "Healthy")
+    case (.GET, "/metrics"):
+      return .text(.ok, renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    case (.GET, "/score"), (.POST, "/score"), (.GET, "/swagger.json"):
+      return await score(request, requestID: requestID, deployment: &deployment)
+    case (_, "/score"), (_, "/swagger.json"), (_, "/"), (_, "/metrics"):
+      return .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.method) is not allowed here")
+    default:
+      return .error(.notFound, code: "NotFound", message: "no route for \(request.path)")
+    }
+  }
+
+  private func score(_ request: GatewayRequest, requestID: String, deployment chosen: inout String) async
+    -> GatewayAnswer
+  {
+    let current = configuration
+    let settings = current.configuration
+    if let refusal = current.authorization.refusal(
+      authorizationHeader: request.headers.first(name: "authorization"), now: now())
+    {
+      var answer = GatewayAnswer.error(.unauthorized, code: "Unauthorized", message: refusal)
+      answer.headers.add(name: "www-authenticate", value: #"Bearer realm="\#(settings.endpoint)""#)
+      return answer
+    }
+    let pinned = request.headers.first(name: "azureml-model-deployment")
+    guard let name = pinned ?? current.split.deployment(roll: Int.random(in: 0..<max(1, current.split.total))),
+      let deployment = settings.deployment(named: name)
+    else {
+      let message =
+        pinned.map { "no deployment named '\($0)' behind endpoint '\(settings.endpoint)'" }
+        ?? "endpoint '\(settings.endpoint)' has no deployment with positive traffic"
+      return .error(.notFound, code: "DeploymentNotFound", message: message)
+    }
+    chosen = deployment.name
+    let isScore = request.path == "/score"
+    if isScore, pinned == nil, let mirror = current.split.mirrorDeployment(roll: Int.random(in: 0..<100)),
+      let target = settings.deployment(named: mirror)
+    {
+      // Detached: the live answer never waits for the copy, and the copy's answer is dropped.
+      Task.detached { [self] in _ = await forward(request, to: target, requestID: requestID, collect: false) }
+    }
+    return await forward(request, to: deployment, requestID: requestID, collect: isScore)
+  }
+
+  private func forward(
+    _ request: GatewayRequest, to deployment: GatewayConfiguration.Deployment, requestID: String, collect: Bool
+  ) async -> GatewayAnswer {
+    let (gate, upstreamIndex) = deployments.withLockedValue { state in
+      let gate = state.gates[deployment.name] ?? AdmissionGate(capacity: deployment.concurrency)
+      state.gates[deployment.name] = gate
+      let index = state.nextUpstream[deployment.name, default: 0]
+      state.nextUpstream[deployment.name] = index &+ 1
+      return (gate, index)
+    }
+    switch await gate.enter(maxWait: .milliseconds(deployment.maxRequestWaitTimeMs)) {
+    case .admitted: break
+    case .queueFull:
+      return .error(
+        .tooManyRequests, code: "TooManyPendingRequests",
+        message:
+          "deployment '\(deployment.name)' already has \(deployment.concurrency) requests scoring and as many waiting")
+    case .waitedTooLong:
+      return .error(
+        .serviceUnavailable, code: "RequestWaitTimeExceeded",
+        message:
+          "no free scoring slot in deployment '\(deployment.name)' within max_request_wait_time (\(deployment.maxRequestWaitTimeMs) ms)"
+      )
+    }
+    defer { gate.leave() }
+    let address = UpstreamAddress(deployment.upstreams[upstreamIndex % deployment.upstreams.count])!
+    var headers = HTTPHeaders()
+    for (name, value) in request.headers where Self.forwardedHeaders.contains(name.lowercased()) {
+      headers.add(name: name, value: value)
+    }
+    headers.replaceOrAdd(name: "x-request-id", value: requestID)
+    headers.replaceOrAdd(name: "x-ms-request-id", value: requestID)
+    let arrived = now()
+    let answer: GatewayAnswer
+    do {
+      let reply = try await upstream.send(
+        to: address, method: request.method, uri: request.uri, headers: headers, body: request.body,
+        timeout: .milliseconds(Int64(deployment.scoringTimeoutMs)))
+      answer = Self.answer(for: reply)
+    } catch .timedOut {
+      answer = .error(
+        .requestTimeout, code: "RequestTimeout",
+        message: "scoring took longer than scoring_timeout_ms (\(deployment.scoringTimeoutMs) ms) and was cut")
+    } catch {
+      answer = .error(
+        .badGateway, code: "UpstreamUnreachable",
+        message: "the scoring server of deployment '\(deployment.name)' did not answer (it may have crashed)")
+    }
+    if collect && deployment.collectModelData, let collector = modelData {
+      collector.append(
+        ModelDataCollector.Record(
+          requestID: requestID, deployment: deployment.name, time: arrived, input: Data(buffer: request.body),
+          status: Int(answer.status.code), output: Data(buffer: answer.body)))
+    }
+    return answer
+  }
+
+  /// Headers passed to the scoring server; never `Authorization`, which it has no use for.
+  static let forwardedHeaders: Set<String> = [
+    "content-type", "accept", "accept-encoding", "user-agent", "x-ms-client-request-id",
+  ]
+
+  /// A 2xx passes through; any other status becomes 424 with the model's status in
+  /// `ms-azureml-model-error-statuscode` (as Azure ML's online endpoints answer a model error).
+  static func answer(for reply: UpstreamClient.Reply) -> GatewayAnswer {
+    var headers = HTTPHeaders()
+    for name in ["content-type", "content-encoding"] {
+      if let value = reply.headers.first(name: name) { headers.add(name: name, value: value) }
+    }
+    guard (200..<300).contains(reply.status.code) else {
+      headers.add(name: "ms-azureml-model-error-statuscode", value: String(reply.status.code))
+      headers.add(name: "ms-azureml-model-error-reason", value: "model_error")
+      return GatewayAnswer(status: .failedDependency, headers: headers, body: reply.body)
+    }
+    return GatewayAnswer(status: reply.status, headers: headers, body: reply.body)
+  }
+
+  private func renderMetrics() -> String {
+    let names = configuration.configuration.deployments.map(\.name)
+    let gates = deployments.withLockedValue { $0.gates }
+    return metrics.render(
+      gauges: names.map { ($0, gates[$0]?.active ?? 0, gates[$0]?.queued ?? 0) })
+  }
+}
+
+extension Data {
+  init(buffer: ByteBuffer) { self = Data(buffer.readableBytesView) }
+}
