@@ -69,7 +69,15 @@ import Testing
     }
     let clock = ContinuousClock()
     let started = clock.now
-    let cut = try await gateway.send(bearer: gateway.keys.primaryKey)
+    async let pending = gateway.send(bearer: gateway.keys.primaryKey)
+    var seenInFlight = false
+    for _ in 0..<250 where !seenInFlight {
+      seenInFlight = gateway.server.gateway.inFlight(upstream: slow.address) == 1
+      if !seenInFlight { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    #expect(seenInFlight)
+    let cut = try await pending
+    #expect(gateway.server.gateway.inFlight(upstream: slow.address) == 0)
     #expect(cut.status == 408)
     #expect(cut.text.contains("scoring_timeout_ms (300 ms)"))
     #expect(clock.now - started < .seconds(4))
@@ -109,6 +117,7 @@ import Testing
     #expect(metrics.text.contains(#"berth_gateway_request_duration_seconds_count{deployment="blue"} 25"#))
     #expect(metrics.text.contains(#"berth_gateway_in_flight{deployment="blue"} 0"#))
     #expect(metrics.text.contains(#"berth_gateway_queued{deployment="blue"} 0"#))
+    #expect(metrics.text.contains(#"berth_gateway_upstream_in_flight{upstream="\#(blue.address)"} 0"#))
     await gateway.stop()
     await blue.stop()
   }
@@ -119,7 +128,8 @@ import Testing
     metrics.record(deployment: "blue", status: 200, seconds: 0.2)
     metrics.record(deployment: "green", status: 408, seconds: 0.3)
     metrics.record(deployment: "", status: 401, seconds: 0.0001)
-    let text = metrics.render(gauges: [("blue", 1, 0), ("green", 0, 2)])
+    let text = metrics.render(
+      gauges: [("blue", 1, 0), ("green", 0, 2)], upstreams: ["127.0.0.1:43121": 1, "127.0.0.1:43122": 0])
     let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
     let mismatch = SnapshotFile.mismatch(text, file: snapshots.appendingPathComponent("metrics.txt"))
     #expect(mismatch == nil, "\(mismatch ?? "")")

@@ -29,15 +29,10 @@ import Testing
   init() throws { folder = try Scratch.directory("berth-gateway-azml") }
 
   deinit {
-    let client = client
-    let handles = handles
-    let controller = controller
-    let folder = folder
-    Task {
-      try? await client.shutdown()
-      for handle in handles { _ = await controller.stop(processGroup: handle.processGroup, grace: .seconds(5)) }
-      try? FileManager.default.removeItem(atPath: folder)
-    }
+    // Synchronously, so no scoring server outlives the test process.
+    for handle in handles { _ = ScoringProcess.stopBlocking(processGroup: handle.processGroup, grace: .seconds(5)) }
+    try? client.syncShutdown()
+    try? FileManager.default.removeItem(atPath: folder)
   }
 
   /// Starts `azmlinfsrv` for deployment `name` with the shared environment; returns `127.0.0.1:PORT`.

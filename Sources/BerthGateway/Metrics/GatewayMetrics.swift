@@ -47,7 +47,9 @@ public final class GatewayMetrics: Sendable {
   }
 
   /// The Prometheus text exposition, with the gates' in-flight and queued counts.
-  public func render(gauges: [(deployment: String, inFlight: Int, queued: Int)]) -> String {
+  public func render(gauges: [(deployment: String, inFlight: Int, queued: Int)], upstreams: [String: Int] = [:])
+    -> String
+  {
     let snapshot = counts.withLockedValue { $0 }
     var lines: [String] = []
     lines.append("# HELP berth_gateway_requests_total Requests answered, by deployment and HTTP status.")
@@ -80,6 +82,11 @@ public final class GatewayMetrics: Sendable {
     lines.append("# HELP berth_gateway_queued Requests waiting for a free slot, by deployment.")
     lines.append("# TYPE berth_gateway_queued gauge")
     for gauge in gauges { lines.append("berth_gateway_queued{deployment=\"\(Self.label(gauge.deployment))\"} \(gauge.queued)") }
+    lines.append("# HELP berth_gateway_upstream_in_flight Requests in flight to each scoring server.")
+    lines.append("# TYPE berth_gateway_upstream_in_flight gauge")
+    for (upstream, count) in upstreams.sorted(by: { $0.key < $1.key }) {
+      lines.append("berth_gateway_upstream_in_flight{upstream=\"\(Self.label(upstream))\"} \(count)")
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 

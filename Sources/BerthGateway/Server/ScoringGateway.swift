@@ -10,6 +10,7 @@ public final class ScoringGateway: Sendable {
   private struct Deployments: Sendable {
     var gates: [String: AdmissionGate] = [:]
     var nextUpstream: [String: Int] = [:]
+    var inFlightByUpstream: [String: Int] = [:]
   }
 
   private let loaded: NIOLockedValueBox<LoadedConfiguration>
@@ -150,7 +151,11 @@ public final class ScoringGateway: Sendable {
       )
     }
     defer { gate.leave() }
-    let address = UpstreamAddress(deployment.upstreams[upstreamIndex % deployment.upstreams.count])!
+    let upstreamText = deployment.upstreams[upstreamIndex % deployment.upstreams.count]
+    let address = UpstreamAddress(upstreamText)!
+    // Counted per upstream so a rollout can retire an old server once nothing is in flight to it.
+    deployments.withLockedValue { $0.inFlightByUpstream[upstreamText, default: 0] += 1 }
+    defer { deployments.withLockedValue { $0.inFlightByUpstream[upstreamText, default: 1] -= 1 } }
     var headers = HTTPHeaders()
     for (name, value) in request.headers where Self.forwardedHeaders.contains(name.lowercased()) {
       headers.add(name: name, value: value)
@@ -202,11 +207,16 @@ public final class ScoringGateway: Sendable {
     return GatewayAnswer(status: reply.status, headers: headers, body: reply.body)
   }
 
+  /// Requests being sent to or answered by `upstream` (`host:port` as configured) right now.
+  public func inFlight(upstream: String) -> Int {
+    deployments.withLockedValue { $0.inFlightByUpstream[upstream] ?? 0 }
+  }
+
   private func renderMetrics() -> String {
     let names = configuration.configuration.deployments.map(\.name)
-    let gates = deployments.withLockedValue { $0.gates }
+    let (gates, upstreams) = deployments.withLockedValue { ($0.gates, $0.inFlightByUpstream) }
     return metrics.render(
-      gauges: names.map { ($0, gates[$0]?.active ?? 0, gates[$0]?.queued ?? 0) })
+      gauges: names.map { ($0, gates[$0]?.active ?? 0, gates[$0]?.queued ?? 0) }, upstreams: upstreams)
   }
 }
 
