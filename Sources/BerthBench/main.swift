@@ -5,6 +5,7 @@ import Foundation
 ///
 /// Usage: berth-bench [validate] [plan] [apply] [noop] [register] [terraform] [--sizes 1000,10000,20000] [--repeat 5]
 ///        berth-bench local | image [--repeat 5]
+///        berth-bench gateway [--repeat 3]   (needs wrk and the berth binary beside berth-bench)
 ///        berth-bench kube [--sizes 1000] [--repeat 5]
 struct BenchOptions {
   var suites: [String] = []
@@ -48,6 +49,10 @@ if options.suites == ["local"] {
     .deletingLastPathComponent()
     .appendingPathComponent("manifests/examples/diabetes").path
   try await LocalBench(example: example, duration: 10, threads: 4).run()
+  exit(0)
+}
+if options.suites == ["gateway"] {
+  try await GatewayBench(duration: 10, connections: 8, workers: 2, rounds: options.repetitions).run()
   exit(0)
 }
 if options.suites == ["kube"] {
