@@ -132,13 +132,13 @@ import Testing
   @Test func overTheLimitQueuesThenIsRefusedWithRealRun() async throws {
     let blue = try await scoringServer("blue")
     let (server, keys) = try await gateway(
-      [.init(name: "blue", upstreams: [blue], replicaMaxConcurrentRequests: 1, maxRequestWaitTimeMs: 500)],
+      [.init(name: "blue", upstreams: [blue], replicaMaxConcurrentRequests: 1, maxRequestWaitTimeMs: 2_000)],
       traffic: ["blue": 100])
     let statuses = await withTaskGroup(of: Int.self) { group in
       for index in 0..<3 {
         group.addTask {
           try? await Task.sleep(for: .milliseconds(150 * index))
-          return (try? await self.score(server, key: keys.primaryKey, body: #"{"sleep": 2}"#).status) ?? -1
+          return (try? await self.score(server, key: keys.primaryKey, body: #"{"sleep": 4}"#).status) ?? -1
         }
       }
       return await group.reduce(into: []) { $0.append($1) }.sorted()
