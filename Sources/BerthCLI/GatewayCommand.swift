@@ -59,6 +59,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var json = false
 
     func run() throws {
+      guard lifetime > 0 else { throw ValidationError("--lifetime must be a positive number of seconds") }
       let settings = try readConfiguration(config)
       guard let file = settings.tokenSigningKeyFile else {
         throw ValidationError("\(config): token_signing_key_file is not set; the endpoint does not use tokens")
@@ -103,7 +104,8 @@ struct GatewayCommand: AsyncParsableCommand {
         return
       }
       guard let file = settings.keysFile else { throw ValidationError("\(config): keys_file is not set") }
-      var keys = (try? SecretFiles.readKeys(file)) ?? EndpointKeys.generate()
+      // A missing file is created; an unreadable or open one is an error, never silently replaced.
+      var keys = FileManager.default.fileExists(atPath: file) ? try SecretFiles.readKeys(file) : EndpointKeys.generate()
       switch keyType {
       case nil: break
       case "primary": keys.primaryKey = EndpointKeys.generateKey()

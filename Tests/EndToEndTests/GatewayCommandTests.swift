@@ -51,6 +51,35 @@ import Testing
     await upstream.stop()
   }
 
+  @Test func tokenCommandIssuesATokenTheGatewayAccepts() async throws {
+    let folder = try ScratchDirectory("berth-gateway-cli")
+    let upstream = try await StaticUpstream(name: "blue")
+    try """
+    {"endpoint": "risk", "port": 0, "auth_mode": "aml_token", "token_signing_key_file": "\(folder.path)/token.key",
+     "listening_file": "\(folder.path)/listening.json",
+     "deployments": [{"name": "blue", "upstreams": ["\(upstream.address)"]}], "traffic": {"blue": 100}}
+    """.write(toFile: folder.path + "/gateway.json", atomically: true, encoding: .utf8)
+    let signing = try BerthProcess.run(
+      ["gateway", "keys", "--config", "gateway.json", "--regenerate", "signing"], in: folder.path)
+    #expect(signing.status == 0, "\(signing.output)")
+    let issued = try BerthProcess.run(["gateway", "token", "--config", "gateway.json", "--json"], in: folder.path)
+    #expect(issued.status == 0, "\(issued.output)")
+    let object = try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: String]
+    let token = try #require(object?["accessToken"])
+    #expect(object?["tokenType"] == "Bearer")
+    #expect(object?["expiryTimeUtc"] != nil && object?["refreshAfterTimeUtc"] != nil)
+
+    let server = try BerthProcess.start(["gateway", "--config", "gateway.json"], in: folder.path)
+    let client = LoopbackClient(port: try await listeningPort(folder.path + "/listening.json"))
+    #expect(try client.score(key: token) == 200)
+    #expect(try client.score(key: token + "x") == 401)
+    let badLifetime = try BerthProcess.run(["gateway", "token", "--config", "gateway.json", "--lifetime", "0"], in: folder.path)
+    #expect(badLifetime.status != 0)
+    server.terminate()
+    server.waitUntilExit()
+    await upstream.stop()
+  }
+
   @Test func aBrokenConfigurationListsEveryProblem() throws {
     let folder = try ScratchDirectory("berth-gateway-cli")
     try """

@@ -42,6 +42,11 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
       }
       let request = GatewayRequest(method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body)
       body = ByteBuffer()
+      // Liveness and metrics are answered here, without a hop to a task and back.
+      if let answer = gateway.handleLocally(request) {
+        write(answer, to: requestHead, keepAlive: keepAlive, context: context)
+        return
+      }
       let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
       let gateway = gateway
       promise.completeWithTask { await gateway.handle(request) }

@@ -62,10 +62,40 @@ public final class ScoringGateway: Sendable {
 
   /// Answers one request.
   public func handle(_ request: GatewayRequest) async -> GatewayAnswer {
+    if let answer = handleLocally(request) { return answer }
     let started = NIODeadline.now()
     let requestID = UUID().uuidString.lowercased()
     var deployment = ""
-    var answer = await route(request, requestID: requestID, deployment: &deployment)
+    let answer = await score(request, requestID: requestID, deployment: &deployment)
+    return finish(answer, for: request, requestID: requestID, deployment: deployment, started: started)
+  }
+
+  /// Answers, on the caller's thread, a request that needs no scoring server (liveness, metrics, unknown
+  /// routes); `nil` for `/score` and `/swagger.json`, which need `handle`.
+  public func handleLocally(_ request: GatewayRequest) -> GatewayAnswer? {
+    let started = NIODeadline.now()
+    let answer: GatewayAnswer
+    switch (request.method, request.path) {
+    case (.GET, "/score"), (.POST, "/score"), (.GET, "/swagger.json"):
+      return nil
+    case (.GET, "/"), (.HEAD, "/"):
+      answer = .text(.ok, "Healthy")
+    case (.GET, "/metrics"):
+      answer = .text(.ok, renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    case (_, "/score"), (_, "/swagger.json"), (_, "/"), (_, "/metrics"):
+      answer = .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.method) is not allowed here")
+    default:
+      answer = .error(.notFound, code: "NotFound", message: "no route for \(request.path)")
+    }
+    return finish(
+      answer, for: request, requestID: UUID().uuidString.lowercased(), deployment: "", started: started)
+  }
+
+  /// Adds the request id headers (and the deployment that answered) and counts the answer.
+  private func finish(
+    _ answer: GatewayAnswer, for request: GatewayRequest, requestID: String, deployment: String, started: NIODeadline
+  ) -> GatewayAnswer {
+    var answer = answer
     answer.headers.replaceOrAdd(name: "x-request-id", value: requestID)
     answer.headers.replaceOrAdd(name: "x-ms-request-id", value: requestID)
     if let clientID = request.headers.first(name: "x-ms-client-request-id") {
@@ -77,21 +107,6 @@ public final class ScoringGateway: Sendable {
       metrics.record(deployment: deployment, status: Int(answer.status.code), seconds: seconds)
     }
     return answer
-  }
-
-  private func route(_ request: GatewayRequest, requestID: String, deployment: inout String) async -> GatewayAnswer {
-    switch (request.method, request.path) {
-    case (.GET, "/"), (.HEAD, "/"):
-      return .text(.ok, "Healthy")
-    case (.GET, "/metrics"):
-      return .text(.ok, renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-    case (.GET, "/score"), (.POST, "/score"), (.GET, "/swagger.json"):
-      return await score(request, requestID: requestID, deployment: &deployment)
-    case (_, "/score"), (_, "/swagger.json"), (_, "/"), (_, "/metrics"):
-      return .error(.methodNotAllowed, code: "MethodNotAllowed", message: "\(request.method) is not allowed here")
-    default:
-      return .error(.notFound, code: "NotFound", message: "no route for \(request.path)")
-    }
   }
 
   private func score(_ request: GatewayRequest, requestID: String, deployment chosen: inout String) async
