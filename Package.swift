@@ -84,7 +84,10 @@ let package = Package(
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
       name: "berth-bench",
-      dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthGateway"],
+      dependencies: [
+        "BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthGateway",
+        "BerthPythonSpec",
+      ],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
@@ -94,7 +97,7 @@ let package = Package(
       name: "BerthTargetLocalTests",
       dependencies: [
         "BerthTargetLocal", "BerthPythonSpec", "BerthGateway",
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
       ]),
     .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
     .testTarget(
@@ -113,6 +116,7 @@ let package = Package(
       dependencies: [
         "BerthGateway", "BerthTesting", .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Snapshots"]),
   ]
