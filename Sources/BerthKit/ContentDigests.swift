@@ -1,5 +1,6 @@
 import BerthGraph
 import BerthModel
+import BerthModelStore
 import Foundation
 
 /// Measures the bytes behind a graph: model files, conda files and source folders.
