@@ -69,6 +69,7 @@ public struct Executor: Sendable {
           do {
             try await store.record(completion(for: action, applyID: applyID, result: result))
             summary.succeeded.append(address)
+            for diagnostic in result.diagnostics { events(.warned(address, diagnostic)) }
             events(.succeeded(address, action.kind, message: result.message, seconds: seconds))
             for dependent in dependents[address] ?? [] {
               waitingOn[dependent]!.remove(address)
