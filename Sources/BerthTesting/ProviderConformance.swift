@@ -54,62 +54,71 @@ public enum ProviderConformance: String, CaseIterable, Sendable {
     let name = serviceName
     _ = try await subject.provider.apply(
       ApplyRequest(operation: .provision(name: subject.computeTargetName, subject.computeTarget)))
-    var outputs: Attributes = [:]
+    let left = Outputs()
     do {
-      outputs = try await body(subject, name)
+      try await body(subject, name, left)
     } catch {
-      try? await Self.delete(subject, name, outputs)
+      if let outputs = left.recorded { try? await Self.delete(subject, name, outputs) }
       throw error
     }
-    try await Self.delete(subject, name, outputs)
+    if let outputs = left.recorded { try await Self.delete(subject, name, outputs) }
   }
 
-  /// The case's steps; returns the outputs of what it left deployed, for the final delete.
-  private func body(_ subject: ProviderSubject, _ name: String) async throws -> Attributes {
+  /// What a case left deployed, as Berth would have recorded it, for the delete at its end.
+  private final class Outputs: @unchecked Sendable {
+    var recorded: Attributes?
+  }
+
+  /// The case's steps; `left` says what is deployed at each point, so a failed check still cleans up.
+  private func body(_ subject: ProviderSubject, _ name: String, _ left: Outputs) async throws {
     switch self {
     case .deployedServiceIsObservedAsDesired:
       let desired = try await subject.deployment(name, 1)
       let outputs = try await Self.apply(subject, .deploy(desired))
+      left.recorded = outputs
       try Check.equal(outputs["revision"], .string(desired.revision), "recorded revision after deploy")
       try await Self.expectRunning(subject, name, desired.revision, outputs)
-      return outputs
     case .updateRollsOutTheNewRevision:
       let first = try await Self.apply(subject, .deploy(try await subject.deployment(name, 1)))
+      left.recorded = first
       var second = try await subject.deployment(name, 2)
       second.instance = ServiceInstance.name(service: name, outputs: first)
       try Check.that(second.revision != (try await subject.deployment(name, 1)).revision, "generations differ")
       let outputs = try await Self.apply(subject, .update(second, previous: first))
+      left.recorded = outputs
       try Check.equal(outputs["revision"], .string(second.revision), "recorded revision after update")
       try await Self.expectRunning(subject, name, second.revision, outputs)
-      return outputs
     case .reapplyingTheSameRevisionChangesNothing:
       let desired = try await subject.deployment(name, 1)
       let first = try await Self.apply(subject, .deploy(desired))
+      left.recorded = first
       let again = try await Self.apply(subject, .update(desired, previous: first))
+      left.recorded = again
       try Check.equal(again["revision"], first["revision"], "revision after re-applying the same deployment")
       try Check.equal(
         ServiceInstance.name(service: name, outputs: again), ServiceInstance.name(service: name, outputs: first), "instance")
       try await Self.expectRunning(subject, name, desired.revision, again)
-      return again
     case .driftIsObservedAndRepaired:
       let desired = try await subject.deployment(name, 1)
       let outputs = try await Self.apply(subject, .deploy(desired))
+      left.recorded = outputs
       try await subject.injectDrift(name, outputs)
       let drifted = try await Self.observe(subject, name, outputs)
       try Check.that(
         drifted == nil || drifted?.health != .healthy || drifted?.revision != desired.revision,
         "a service changed outside Berth must not be observed as desired; got \(String(describing: drifted))")
       let repaired = try await Self.apply(subject, .update(desired, previous: outputs))
+      left.recorded = repaired
       try await Self.expectRunning(subject, name, desired.revision, repaired)
-      return repaired
     case .deleteLeavesNothingRunning:
       let outputs = try await Self.apply(subject, .deploy(try await subject.deployment(name, 1)))
+      left.recorded = outputs
       try await Self.delete(subject, name, outputs)
+      left.recorded = nil
       let after = try await Self.observe(subject, name, outputs)
       try Check.that(after == nil || after?.health == .missing, "observed after delete: \(String(describing: after))")
       // Deleting what is already gone succeeds: an apply interrupted after its delete can run again.
       try await Self.delete(subject, name, outputs)
-      return [:]
     case .failedDeployCarriesItsCause:
       let (broken, cause) = try await subject.broken(name)
       let error = try await Check.throwsError(TargetError.self, "deploying a broken service") {
@@ -119,11 +128,9 @@ public enum ProviderConformance: String, CaseIterable, Sendable {
       try Check.that(told.contains(cause), "the error should contain '\(cause)'; it said:\n\(told)")
       let after = try await Self.observe(subject, name, ["revision": .string(broken.revision)])
       try Check.that(after?.health != .healthy, "a failed deploy must not be observed healthy")
-      return ["revision": .string(broken.revision)]
     case .serviceNeverDeployedIsNotHealthy:
       let observed = try await Self.observe(subject, name, ["revision": .string("rev-never-deployed")])
       try Check.that(observed == nil || observed?.health == .missing, "observed: \(String(describing: observed))")
-      return [:]
     }
   }
 
