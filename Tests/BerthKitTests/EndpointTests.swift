@@ -71,6 +71,30 @@ import Testing
     #expect(EndpointReport.recordedShares(reports.first!.recorded!, prefix: "traffic") == ["old": 100])
   }
 
+  @Test func servicesReportNamesTheRecordedEndpoint() async throws {
+    let blue = ResourceAddress(.service, "blue")
+    let standalone = ResourceAddress(.service, "standalone")
+    let store = InMemoryStateStore(
+      StateSnapshot(resources: [
+        blue: ResourceRecord(
+          address: blue, attributes: ["compute_target": .string("dev"), "endpoint": .string("scoring")], outputs: [:],
+          updatedAt: Date(timeIntervalSince1970: 0)),
+        standalone: ResourceRecord(
+          address: standalone, attributes: ["compute_target": .string("dev")], outputs: [:],
+          updatedAt: Date(timeIntervalSince1970: 0)),
+      ]))
+    let reconciler = Reconciler(
+      targets: { _ in Targets(providers: [RecordingTargetProvider(type: .local)]) }, openState: { _ in store })
+    let reports = try await reconciler.services(path: Self.folder.path)
+    #expect(reports.map(\.name) == ["blue", "standalone"])
+    #expect(reports.map(\.endpoint) == ["scoring", nil])
+  }
+
+  @Test func keyAuthDefaultsFollowTheSeed() {
+    #expect(TargetSupport.keyAuthDefault(on: .local) == false)
+    #expect(TargetSupport.keyAuthDefault(on: .kubernetes) == true)
+  }
+
   @Test func everyHonouredSettingIsADeploymentField() {
     for (type, fields) in TargetSupport.honouredSettings {
       for field in fields {
