@@ -43,6 +43,36 @@ extension SettingsRules {
             hint: "mirror a service whose 'traffic' is 0, or remove it from 'mirror_traffic'"))
       }
     }
+    if let address = spec.listenAddress {
+      if !isIPAddress(address) {
+        diagnostics.append(
+          .error(
+            "'listen_address' of endpoint '\(resource.address.name)' must be an IP address, found '\(address)'",
+            at: resource.location(of: "listen_address"),
+            hint: "127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one interface's address"))
+      } else if spec.authMode == .none, !isLoopback(address) {
+        diagnostics.append(
+          .warning(
+            "endpoint '\(resource.address.name)' listens on \(address) with 'auth_mode: none': anyone who reaches this machine may score",
+            at: resource.location(of: "listen_address"),
+            hint: "use auth_mode: key, or listen on 127.0.0.1"))
+      }
+    }
     return diagnostics
   }
+
+  /// A dotted IPv4 address, or an IPv6 address in colon notation (checked loosely: hex groups and colons).
+  static func isIPAddress(_ text: String) -> Bool {
+    let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+    if octets.count == 4, !text.contains(":") {
+      return octets.allSatisfy { octet in
+        !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber)
+          && Int(octet).map { $0 <= 255 } == true
+      }
+    }
+    let colons = text.filter { $0 == ":" }.count
+    return colons >= 2 && colons <= 7 && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+  }
+
+  static func isLoopback(_ address: String) -> Bool { address.hasPrefix("127.") || address == "::1" }
 }
