@@ -24,6 +24,22 @@ import Testing
     }
   }
 
+  /// Until a target serves endpoints, plan and apply say so at the Endpoint's `kind:` line and change nothing.
+  @Test func planAndApplyRefuseTheEndpointAtItsKindLine() throws {
+    let scratch = try scratchCopy()
+    let expected =
+      "berth.yaml:32:7: error: endpoint 'scoring' is on compute target 'dev' of type local, where no provider of this build serves endpoints yet"
+    #expect(try BerthProcess.run(["validate"], in: scratch.path).status == 0)
+    for command in [["plan"], ["apply", "--auto-approve"]] {
+      let result = try BerthProcess.run(command, in: scratch.path)
+      #expect(result.status == 1, "\(command): \(result.output)")
+      #expect(result.output.contains(expected), "\(command): \(result.output)")
+      #expect(!result.output.contains("Fatal error"))
+    }
+    let list = try BerthProcess.run(["endpoints", "list"], in: scratch.path)
+    #expect(list.stdout.contains("\tnot applied\t"), "apply recorded nothing: \(list.output)")
+  }
+
   @Test func anUnknownEndpointIsAnErrorNotACrash() throws {
     let scratch = try scratchCopy()
     let result = try BerthProcess.run(["endpoints", "show", "scorng"], in: scratch.path)
