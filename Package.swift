@@ -98,7 +98,10 @@ let package = Package(
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"]),
     .testTarget(
       name: "BerthKitTests",
-      dependencies: ["BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI"],
+      dependencies: [
+        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI",
+        "BerthTargetLocal",
+      ],
       exclude: ["Fixtures", "Snapshots"]),
     .testTarget(
       name: "BerthPlanTests",
@@ -129,7 +132,7 @@ let package = Package(
     .testTarget(
       name: "BerthTargetKubernetesTests",
       dependencies: [
-        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit",
+        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthManifest",
         .product(name: "Yams", package: "Yams"),
       ],
       exclude: ["Snapshots", "Double"]),

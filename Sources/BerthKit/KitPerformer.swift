@@ -27,8 +27,22 @@ struct KitPerformer: ActionPerforming {
     case .environment: return try await environment(action, context)
     case .computeTarget: return try await computeTarget(action, context)
     case .service: return try await service(action, context)
+    case .endpoint: return try endpoint(action)
     case .inferenceConfig, .workspace: return ActionResult(message: "recorded")
     }
+  }
+
+  /// No target serves endpoints yet, and `TargetChecks` refuses such plans; a plan file made by a build that
+  /// did must not be recorded as applied here. Forgetting a recorded endpoint is all a delete can do.
+  private func endpoint(_ action: PlannedAction) throws -> ActionResult {
+    if action.kind == .delete { return ActionResult(message: "forgotten; no gateway of this build served it") }
+    let type = action.attributes["compute_target"].flatMap { value -> String? in
+      guard case .string(let name) = value, case .computeTarget(let spec)? = graph[ResourceAddress(.computeTarget, name)]?.spec
+      else { return nil }
+      return spec.type.rawValue
+    }
+    throw TargetError(
+      "no provider of this build serves endpoints on compute target type \(type ?? "?"): \(action.address) cannot be applied")
   }
 
   /// The record that this action's resource had before: under its old name when it was renamed.
