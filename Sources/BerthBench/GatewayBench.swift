@@ -55,7 +55,8 @@ struct GatewayBench {
       wrk.headers["Content-Type"] = "application/json"
       wrk.headers["Authorization"] = "Bearer \(keys.primaryKey)"
       """
-    FileManager.default.createFile(atPath: lua, contents: Data(request.utf8), attributes: [.posixPermissions: 0o600])
+    guard FileManager.default.createFile(atPath: lua, contents: Data(request.utf8), attributes: [.posixPermissions: 0o600])
+    else { throw BenchError("cannot write \(lua)") }
 
     let gatewayPort = PortProbe.findFreePort()!
     let gateway = try startGateway(

@@ -1,5 +1,6 @@
 import BerthGraph
 import BerthModel
+import BerthModelStore
 import Foundation
 
 /// Measures the bytes behind a graph: model files, conda files and source folders.
@@ -13,7 +14,7 @@ enum ContentDigests {
       case .model(let spec): path = spec.path
       case .environment(let spec): path = spec.condaFile
       case .inferenceConfig(let spec): path = spec.sourceDirectory
-      case .workspace, .computeTarget, .service: continue
+      case .workspace, .computeTarget, .endpoint, .service: continue
       }
       let full = resource.baseDirectory + "/" + path
       if let known = byPath[full] {
