@@ -72,7 +72,7 @@ let package = Package(
     .executableTarget(
       name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage"],
       path: "Sources/BerthBench"),
-    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
+    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"], exclude: ["Fixtures"]),
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
