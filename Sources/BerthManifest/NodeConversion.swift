@@ -113,14 +113,14 @@ struct NodeConversion {
 
   /// The tag as written, when it is one manifests refuse. Read unresolved: `Node.tag` would resolve it in place.
   private func unsupportedTag(of node: Node) -> String? {
-    let (name, allowed): (String, Set<String>) =
+    let (name, own): (String, String) =
       switch node {
-      case .scalar(let scalar): (scalar.tag.description, ["", "!", Self.stringTag])
-      case .mapping(let mapping): (mapping.tag.description, ["", "!", "tag:yaml.org,2002:map"])
-      case .sequence(let sequence): (sequence.tag.description, ["", "!", "tag:yaml.org,2002:seq"])
-      case .alias: ("", [""])
+      case .scalar(let scalar): (scalar.tag.description, Self.stringTag)
+      case .mapping(let mapping): (mapping.tag.description, "tag:yaml.org,2002:map")
+      case .sequence(let sequence): (sequence.tag.description, "tag:yaml.org,2002:seq")
+      case .alias: ("", "")
       }
-    if allowed.contains(name) { return nil }
+    if name.isEmpty || name == "!" || name == own { return nil }
     return name.hasPrefix("tag:yaml.org,2002:") ? "!!" + name.dropFirst("tag:yaml.org,2002:".count) : name
   }
 

@@ -40,47 +40,75 @@ enum TextPosition {
 /// Counts flow brackets outside quotes and comments, and block levels by indentation and `- ` entries; an estimate
 /// that is never lower than the real depth for ordinary YAML, which is what a limit needs.
 enum NestingScan {
-  /// The position where nesting first passes `limit`, or nil.
+  /// The position where nesting first passes `limit`, or nil. One pass over the UTF-8 bytes.
   static func firstTooDeep(_ text: String, limit: Int) -> (line: Int, column: Int)? {
+    let space: UInt8 = 32
+    let newline: UInt8 = 10
     var indents: [Int] = []
     var flowDepth = 0
-    var quote: Character? = nil
-    var line = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      line += 1
-      let characters = Array(rawLine)
-      var i = 0
+    var quote: UInt8? = nil
+    var line = 1
+    var bytes = Array(text.utf8)
+    bytes.append(newline)
+    var lineStart = 0
+    var i = 0
+    while i < bytes.count {
+      // At a line start: block nesting from indentation and "- " entries.
       var blockDepth = indents.count
       if flowDepth == 0 && quote == nil {
-        while i < characters.count, characters[i] == " " { i += 1 }
-        if i == characters.count || characters[i] == "#" { continue }
-        while let last = indents.last, last >= i { indents.removeLast() }
-        indents.append(i)
+        var j = i
+        while bytes[j] == space { j += 1 }
+        if bytes[j] == newline || bytes[j] == 35 {
+          while bytes[j] != newline { j += 1 }
+          i = j + 1
+          line += 1
+          lineStart = i
+          continue
+        }
+        let indent = j - i
+        while let last = indents.last, last >= indent { indents.removeLast() }
+        indents.append(indent)
         blockDepth = indents.count
         // "- - - x" nests one list per dash.
-        while i < characters.count, characters[i] == "-", i + 1 == characters.count || characters[i + 1] == " " {
+        while bytes[j] == 45, bytes[j + 1] == space || bytes[j + 1] == newline {
           blockDepth += 1
-          i += 2
+          j += bytes[j + 1] == newline ? 1 : 2
         }
-      }
-      while i < characters.count {
-        let character = characters[i]
-        let startsToken = i == 0 || " \t[{,:".contains(characters[i - 1])
-        if let open = quote {
-          if character == open { quote = nil }
-        } else if character == "#" && startsToken {
-          break
-        } else if (character == "\"" || character == "'") && startsToken {
-          quote = character
-        } else if character == "[" || character == "{" {
-          flowDepth += 1
-        } else if character == "]" || character == "}" {
-          flowDepth = max(0, flowDepth - 1)
-        }
-        if blockDepth + flowDepth > limit { return (line, i + 1) }
-        i += 1
+        i = j
       }
       if blockDepth > limit { return (line, 1) }
+      // The rest of the line: flow brackets outside quotes and comments.
+      while bytes[i] != newline {
+        let byte = bytes[i]
+        let startsToken: Bool
+        if i == lineStart {
+          startsToken = true
+        } else {
+          switch bytes[i - 1] {
+          case space, 9, 91, 123, 44, 58: startsToken = true
+          default: startsToken = false
+          }
+        }
+        if let open = quote {
+          if byte == open { quote = nil }
+        } else if byte == 35 && startsToken {
+          while bytes[i] != newline { i += 1 }
+          break
+        } else if (byte == 34 || byte == 39) && startsToken {
+          quote = byte
+        } else if byte == 91 || byte == 123 {
+          flowDepth += 1
+          if blockDepth + flowDepth > limit {
+            return (line, String(decoding: bytes[lineStart...i], as: UTF8.self).count)
+          }
+        } else if byte == 93 || byte == 125 {
+          flowDepth = max(0, flowDepth - 1)
+        }
+        i += 1
+      }
+      i += 1
+      line += 1
+      lineStart = i
     }
     return nil
   }
