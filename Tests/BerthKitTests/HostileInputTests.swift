@@ -1,9 +1,10 @@
-import BerthKit
 import BerthManifest
 import BerthModel
 import BerthTesting
 import Foundation
 import Testing
+
+@testable import BerthKit
 
 /// Hostile inputs that cannot be committed as fixture folders (FIFOs, multi-megabyte files) or that must stay valid.
 @Suite struct HostileInputTests {
@@ -152,5 +153,21 @@ import Testing
       name: "ridge", version: 1, source: scratch.path + "/" + spec.path, description: nil, tags: [:], at: Date())
     #expect(record.basename == "model")
     #expect(record.fileCount == 1)
+  }
+
+  @Test func aModelThatCannotBeReadAtPlanTimeIsNamedAtItsLine() throws {
+    let scratch = try validFolder("vanish")
+    let validation = Validation.run(path: scratch.path, displayPath: "v")
+    #expect(validation.isValid)
+    try FileManager.default.removeItem(atPath: scratch.path + "/model.pkl")
+    do {
+      _ = try ContentDigests.measure(validation.graph, hasher: ContentHasher(cache: HashCache(file: nil)))
+      Issue.record("measured a model that is gone")
+    } catch let error as ContentReadError {
+      #expect(
+        error.description
+          == "v/berth.yaml:6:9: cannot read 'model.pkl' of model/ridge: it does not exist\n"
+          + "  hint: it was readable when the manifests were checked; fix its permissions or restore it, then plan again")
+    }
   }
 }
