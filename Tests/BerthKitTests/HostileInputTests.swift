@@ -57,7 +57,7 @@ import Testing
     let validation = Validation.run(path: scratch.path, displayPath: "v")
     #expect(messages(validation).count == 1)
     #expect(
-      messages(validation).first?.hasPrefix("v/berth.yaml:6:9: error: 'weights/pipe' in model folder 'weights/' is a FIFO")
+      messages(validation).first?.hasPrefix("v/berth.yaml:6:9: error: 'weights/pipe' in model folder 'weights' is a FIFO")
         == true)
   }
 

@@ -20,9 +20,10 @@ import Testing
   func anEmptyFileIsAnErrorNotAFreshState(_ access: StateAccess) async throws {
     try await withTemporaryDirectory { directory in
       let path = directory.path("state.db")
-      FileManager.default.createFile(atPath: path, contents: Data())
+      #expect(FileManager.default.createFile(atPath: path, contents: Data()))
       #expect(throws: StateFileError(path: path, problem: .empty)) { try SQLiteStateStore(path: path, access: access) }
-      #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == 0)
+      let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+      #expect(size == 0)
       #expect(
         StateFileError(path: path, problem: .empty).description.hasPrefix(
           "state file '\(path)' is empty (0 bytes), but recorded state is never empty\n  hint: restore it from a backup"))
