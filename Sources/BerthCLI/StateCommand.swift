@@ -2,6 +2,7 @@ import ArgumentParser
 import BerthKit
 import BerthModel
 import BerthState
+import BerthStateSQLite
 import Foundation
 
 /// `berth state`: read and repair recorded state.

@@ -1,6 +1,7 @@
 import BerthGraph
 import BerthManifest
 import BerthModel
+import BerthModelStore
 import Foundation
 
 /// A file that validated but could not be read when its bytes were measured, said at the manifest line naming it.

@@ -1,3 +1,4 @@
+import BerthModel
 import Crypto
 import Foundation
 
@@ -38,7 +39,7 @@ public struct PythonEnvironmentSpec: Sendable, Hashable, Codable {
   /// exact interpreter version (`3.9.18`) and the platform (`linux-x86_64`).
   public func contentHash(interpreterVersion: String, platform: String) -> String {
     let digest = SHA256.hash(data: Data(canonicalEncoding(interpreterVersion: interpreterVersion, platform: platform).utf8))
-    return digest.map { String(format: "%02x", $0) }.joined()
+    return Hex.encode(digest)
   }
 
   /// The stable text that `contentHash` digests: one `key:value` per line.

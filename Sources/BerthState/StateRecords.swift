@@ -78,11 +78,6 @@ public struct LockInfo: Hashable, Sendable, Codable, CustomStringConvertible {
   public var description: String {
     "lock \(id) held by \(who)@\(host) (pid \(pid)) for '\(operation)' since \(ISO8601DateFormatter().string(from: since))"
   }
-
-  /// True when the holder ran on this machine and its process no longer exists; a holder elsewhere cannot be known gone.
-  public var holderIsGone: Bool {
-    host == ProcessIdentity.current.host && !ProcessIdentity.isAlive(pid: pid)
-  }
 }
 
 /// How one planned action ended.

@@ -1,5 +1,6 @@
 import BerthManifest
 import BerthModel
+import BerthModelStore
 import BerthTesting
 import Foundation
 import Testing

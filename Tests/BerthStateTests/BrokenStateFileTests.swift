@@ -1,9 +1,10 @@
 import BerthModel
+import BerthState
 import BerthTesting
 import Foundation
 import Testing
 
-@testable import BerthState
+@testable import BerthStateSQLite
 
 /// A state that existed and is now unreadable is an error naming the file; reading never creates or rewrites state.
 @Suite struct BrokenStateFileTests {
