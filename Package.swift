@@ -100,7 +100,7 @@ let package = Package(
       name: "BerthKitTests",
       dependencies: [
         "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthModelStore", "BerthPlan", "BerthState",
-        "BerthTargetAPI",
+        "BerthTargetAPI", "BerthTargetLocal",
       ],
       exclude: ["Fixtures", "Snapshots"]),
     .testTarget(
@@ -132,7 +132,7 @@ let package = Package(
     .testTarget(
       name: "BerthTargetKubernetesTests",
       dependencies: [
-        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit",
+        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthManifest",
         .product(name: "Yams", package: "Yams"),
       ],
       exclude: ["Snapshots", "Double"]),

@@ -20,7 +20,7 @@ enum ContentDigests {
       case .model(let spec): path = spec.path
       case .environment(let spec): path = spec.condaFile
       case .inferenceConfig(let spec): path = spec.sourceDirectory
-      case .workspace, .computeTarget, .service: continue
+      case .workspace, .computeTarget, .endpoint, .service: continue
       }
       let full = resource.baseDirectory + "/" + path
       if let known = byPath[full] {

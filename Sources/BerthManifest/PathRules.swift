@@ -56,7 +56,7 @@ struct PathRules {
         for (field, path) in [("model_store", spec.modelStore), ("environment_cache", spec.environmentCache)] {
           checkStaysInside(path, field: field, in: resource, into: &diagnostics)
         }
-      case .computeTarget:
+      case .computeTarget, .endpoint:
         break
       }
     }

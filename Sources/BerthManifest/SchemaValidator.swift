@@ -92,6 +92,10 @@ struct SchemaValidator {
                 : Self.raw(entry.value).isEmpty ? nil : "quote the value: \(entry.key): \"\(Self.raw(entry.value))\""))
         }
       }
+    case (.map(let item), .mapping(let entries)):
+      for entry in entries {
+        validate(entry.value, against: item, field: "\(field).\(entry.key)", context: context)
+      }
     case (.list(let item), .sequence(let items)):
       for element in items {
         validate(element, against: item, field: field, context: context)
