@@ -96,7 +96,8 @@ let package = Package(
       name: "BerthCLI",
       dependencies: [
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthTargetLocal", "BerthGateway", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "BerthStateSQLite", "BerthTargetLocal", "BerthGateway",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
@@ -106,12 +107,12 @@ let package = Package(
         "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec",
       ],
       path: "Sources/BerthBench"),
-    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"]),
+    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"], exclude: ["Fixtures"]),
     .testTarget(
       name: "BerthKitTests",
       dependencies: [
-        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI",
-        "BerthTargetLocal",
+        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthModelStore", "BerthPlan", "BerthState",
+        "BerthTargetAPI", "BerthTargetLocal",
       ],
       exclude: ["Fixtures", "Snapshots"]),
     .testTarget(
