@@ -1,5 +1,6 @@
 import BerthGraph
 import BerthModel
+import Crypto
 import Foundation
 
 /// Measures the bytes behind a graph: model files, conda files and source folders.
@@ -16,11 +17,18 @@ enum ContentDigests {
       case .workspace, .computeTarget, .service: continue
       }
       let full = resource.baseDirectory + "/" + path
+      let digest: String
       if let known = byPath[full] {
-        digests[address] = known
+        digest = known
       } else {
-        let digest = try hasher.digest(of: full).sha256
+        digest = try hasher.digest(of: full).sha256
         byPath[full] = digest
+      }
+      // Resolution settings change what is installed, so services using the environment must roll out again.
+      if case .environment(let spec) = resource.spec, !spec.resolution.isDefault {
+        digests[address] = ContentHasher.hex(
+          SHA256.hash(data: Data(([digest] + spec.resolution.canonicalLines).joined(separator: "\n").utf8)))
+      } else {
         digests[address] = digest
       }
     }
