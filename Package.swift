@@ -24,7 +24,7 @@ let package = Package(
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
     .target(
       name: "BerthPythonSpec",
-      dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
+      dependencies: ["BerthModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "BerthTargetLocal",
       dependencies: [
@@ -76,7 +76,7 @@ let package = Package(
     .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
     .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
     .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
-    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"]),
+    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"], exclude: ["Fixtures"]),
     .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
     .testTarget(
       name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit"],
