@@ -81,8 +81,31 @@ import Testing
     }
   }
 
+  /// The issue's service died in `init()` at `joblib.load`; in the era-resolved environment a scikit-learn model
+  /// saved with joblib loads and predicts.
+  @Test func issueCaseLoadsAJoblibModel() async throws {
+    let path = Self.folder + "/01-azureml-sklearn-1.2.2-py310.yml"
+    let prepared = try await LocalEnvironmentBuilder(cacheDirectory: SharedEnvironment.cacheDirectory)
+      .prepare(condaFile: path)
+    let folder = try Scratch.directory("berth-joblib")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let script = """
+      import joblib, numpy, sklearn
+      from sklearn.linear_model import Ridge
+      joblib.dump(Ridge().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0]), "model.pkl")
+      model = joblib.load("model.pkl")
+      print("BERTH-RESULT", sklearn.__version__, numpy.__version__, round(float(model.predict([[3.0]])[0]), 3))
+      """
+    let result = try SpawnedCommandRunner().run(
+      Command(prepared.environment.pythonPath, ["-c", script], workingDirectory: folder, timeout: .seconds(120)))
+    #expect(result.succeeded, "\(result.outputLines)")
+    let line = result.outputLines.first { $0.hasPrefix("BERTH-RESULT ") } ?? ""
+    #expect(line.hasPrefix("BERTH-RESULT 1.2.2 1."), "\(result.outputLines)")
+  }
+
   /// The issue's failing case: without the era rule uv takes numpy 2 and scikit-learn 1.2.2 no longer imports;
   /// the build says so instead of recording an environment whose service dies in `init()`.
+  /// Slow (~15 s with a warm uv cache): a failed build is not cached, so it installs every run.
   @Test func issueCaseFailsVerificationWithoutTheEraRule() async throws {
     let path = Self.folder + "/01-azureml-sklearn-1.2.2-py310.yml"
     let builder = LocalEnvironmentBuilder(cacheDirectory: SharedEnvironment.cacheDirectory)
@@ -98,6 +121,7 @@ import Testing
   }
 
   /// The same file with the era rule: the added bounds are printed with their reason.
+  /// Slow (~30 s with a warm uv cache): it builds into a scratch cache so that the build output is seen.
   @Test func issueCasePrintsTheBoundsItAdds() async throws {
     let path = Self.folder + "/01-azureml-sklearn-1.2.2-py310.yml"
     let cache = try Scratch.directory("berth-envcache-era")
