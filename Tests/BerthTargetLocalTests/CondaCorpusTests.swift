@@ -8,7 +8,7 @@ import Testing
 
 /// Real-world conda files (`Fixtures/conda-corpus`), each built from PyPI with uv and its packages imported.
 ///
-/// Slow the first time on a machine: the files resolve to ~16 different stacks, about 1 GB of wheels
+/// Slow the first time on a machine: the files resolve to ~16 different stacks, about 0.4 GB of wheels
 /// from PyPI. They share uv's cache and the test environment cache (`$TMPDIR/berth-test-envcache`), so
 /// later runs reuse the built environments and only re-run the import checks (seconds each).
 @Suite(.serialized, .timeLimit(.minutes(90))) struct CondaCorpusTests {
