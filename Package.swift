@@ -22,13 +22,14 @@ let package = Package(
     .target(name: "BerthModel"),
     .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
+    .target(name: "BerthProcess"),
     .target(
       name: "BerthPythonSpec",
       dependencies: ["BerthModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
     .target(
       name: "BerthTargetLocal",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", "BerthPythonSpec",
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
@@ -38,7 +39,8 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
       ]),
-    .target(name: "BerthState", dependencies: ["BerthModel", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "BerthState", dependencies: ["BerthModel"]),
+    .target(name: "BerthStateSQLite", dependencies: ["BerthModel", "BerthState", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
       name: "BerthStatePostgres",
       dependencies: ["BerthModel", "BerthState", .product(name: "PostgresNIO", package: "postgres-nio")]),
@@ -47,7 +49,8 @@ let package = Package(
     .target(
       name: "BerthImage",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess", "CZlib",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
       ]),
@@ -56,38 +59,88 @@ let package = Package(
       dependencies: [
         "BerthModel", "BerthGraph", "BerthState", "BerthTargetAPI", .product(name: "Crypto", package: "swift-crypto"),
       ]),
+    .target(
+      name: "BerthModelStore",
+      dependencies: ["BerthModel", "BerthState", .product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "BerthApply", dependencies: ["BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI"]),
     .target(
       name: "BerthKit",
       dependencies: [
-        "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStatePostgres", "BerthPlan", "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage",
+        "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
+        "BerthApply",
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModelStore", "BerthProcess",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
-    .target(name: "BerthTesting", dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan"]),
+    .target(
+      name: "BerthWatch",
+      dependencies: [
+        "BerthKit", "BerthApply", "BerthModel", "BerthPlan", "BerthState",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ]),
+    .target(
+      name: "BerthTesting",
+      dependencies: ["BerthModel", "BerthState", "BerthTargetAPI", "BerthApply", "BerthPlan", "BerthProcess"]),
     .target(
       name: "BerthCLI",
-      dependencies: ["BerthKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
+        "BerthTargetLocal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
-      name: "berth-bench", dependencies: ["BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage"],
+      name: "berth-bench",
+      dependencies: [
+        "BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModel", "BerthPlan",
+        "BerthState", "BerthTargetAPI",
+      ],
       path: "Sources/BerthBench"),
-    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest"]),
-    .testTarget(name: "BerthKitTests", dependencies: ["BerthKit", "BerthTesting"], exclude: ["Fixtures", "Snapshots"]),
-    .testTarget(name: "BerthPlanTests", dependencies: ["BerthPlan", "BerthTesting", "BerthManifest"], exclude: ["Snapshots"]),
-    .testTarget(name: "BerthApplyTests", dependencies: ["BerthApply", "BerthTesting"]),
-    .testTarget(name: "BerthTargetLocalTests", dependencies: ["BerthTargetLocal", "BerthPythonSpec"], exclude: ["Fixtures"]),
-    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
+    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"]),
     .testTarget(
-      name: "BerthImageTests", dependencies: ["BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit"],
+      name: "BerthKitTests",
+      dependencies: [
+        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI",
+        "BerthTargetLocal", "BerthGraph", "BerthModelStore",
+      ],
+      exclude: ["Fixtures", "Snapshots"]),
+    .testTarget(
+      name: "BerthPlanTests",
+      dependencies: ["BerthPlan", "BerthTesting", "BerthApply", "BerthGraph", "BerthModel", "BerthState", "BerthTargetAPI"],
       exclude: ["Snapshots"]),
-    .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthTesting"]),
-    .testTarget(name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting"]),
+    .testTarget(
+      name: "BerthApplyTests",
+      dependencies: ["BerthApply", "BerthTesting", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI"]
+    ),
+    .testTarget(
+      name: "BerthTargetLocalTests",
+      dependencies: [
+        "BerthTargetLocal", "BerthPythonSpec", "BerthModel", "BerthProcess", "BerthTargetAPI", "BerthTesting",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      exclude: ["Fixtures"]),
+    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec", "BerthModel"]),
+    .testTarget(
+      name: "BerthImageTests",
+      dependencies: [
+        "BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit", "BerthApply", "BerthModel", "BerthPlan",
+        "BerthState", "BerthPythonSpec",
+      ],
+      exclude: ["Snapshots"]),
+    .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthStateSQLite", "BerthTesting", "BerthModel"]),
+    .testTarget(
+      name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting", "BerthModel"]),
     .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
     .testTarget(
       name: "BerthTargetKubernetesTests",
-      dependencies: ["BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit"],
+      dependencies: [
+        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthManifest",
+        .product(name: "Yams", package: "Yams"),
+      ],
       exclude: ["Snapshots", "Double"]),
-    .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthManifest"]),
+    .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthModel"]),
+    .testTarget(
+      name: "BerthWatchTests",
+      dependencies: ["BerthWatch", "BerthKit", "BerthModel", "BerthState", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting"],
+      exclude: ["Snapshots"]),
   ]
 )

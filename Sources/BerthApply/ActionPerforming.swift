@@ -26,13 +26,17 @@ public struct ActionResult: Sendable {
   public var modelVersion: ModelVersionRecord?
   public var removedModel: String?
   public var message: String
+  /// Warnings from the target about a change that succeeded; each becomes a `warned` event.
+  public var diagnostics: [Diagnostic]
 
   public init(
-    outputs: Attributes = [:], modelVersion: ModelVersionRecord? = nil, removedModel: String? = nil, message: String = ""
+    outputs: Attributes = [:], modelVersion: ModelVersionRecord? = nil, removedModel: String? = nil, message: String = "",
+    diagnostics: [Diagnostic] = []
   ) {
     self.outputs = outputs
     self.modelVersion = modelVersion
     self.removedModel = removedModel
     self.message = message
+    self.diagnostics = diagnostics
   }
 }

@@ -9,6 +9,8 @@ public enum ExecutionEvent: Sendable, Equatable {
   case stillRunning(ResourceAddress, ActionKind, seconds: Int)
   case retrying(ResourceAddress, attempt: Int, error: String)
   case succeeded(ResourceAddress, ActionKind, message: String, seconds: Double)
+  /// A warning from the target about an action that succeeded (emitted just before `succeeded`).
+  case warned(ResourceAddress, Diagnostic)
   case failed(ResourceAddress, ActionKind, error: String, logTail: [String])
   case skipped(ResourceAddress, ActionKind, because: String)
 }

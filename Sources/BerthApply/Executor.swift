@@ -13,11 +13,14 @@ public struct Executor: Sendable {
   /// Seconds between "still running" events.
   public var heartbeat: Double
   public var now: @Sendable () -> Date
+  /// Waits between attempts of a retryable failure; injected so tests do not sleep real seconds.
+  public var pause: @Sendable (Duration) async -> Void
   public var events: @Sendable (ExecutionEvent) -> Void
 
   public init(
     store: any StateStoring, performer: any ActionPerforming, parallelism: Int = 10, maxAttempts: Int = 3,
     heartbeat: Double = 10, now: @escaping @Sendable () -> Date = Date.init,
+    pause: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
     events: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }
   ) {
     self.store = store
@@ -26,6 +29,7 @@ public struct Executor: Sendable {
     self.maxAttempts = max(1, maxAttempts)
     self.heartbeat = heartbeat
     self.now = now
+    self.pause = pause
     self.events = events
   }
 
@@ -65,6 +69,7 @@ public struct Executor: Sendable {
           do {
             try await store.record(completion(for: action, applyID: applyID, result: result))
             summary.succeeded.append(address)
+            for diagnostic in result.diagnostics { events(.warned(address, diagnostic)) }
             events(.succeeded(address, action.kind, message: result.message, seconds: seconds))
             for dependent in dependents[address] ?? [] {
               waitingOn[dependent]!.remove(address)
@@ -147,7 +152,7 @@ public struct Executor: Sendable {
         return .succeeded(result, seconds: now().timeIntervalSince(started))
       } catch let error as TargetError where error.isRetryable && attempt < maxAttempts {
         events(.retrying(address, attempt: attempt, error: error.message))
-        try? await Task.sleep(nanoseconds: UInt64(attempt) * 1_000_000_000)
+        await pause(.seconds(attempt))
         attempt += 1
       } catch let error as TargetError {
         return .failed(error.message, logTail: error.logTail)

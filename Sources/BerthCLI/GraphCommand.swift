@@ -25,7 +25,7 @@ struct GraphCommand: AsyncParsableCommand {
     case .dot:
       print(dot, terminator: "")
     case .svg:
-      guard let svg = try DotRenderer.svg(dot) else {
+      guard let svg = try GraphvizSVG.render(dot) else {
         throw ValidationError("Graphviz `dot` was not found; install it (Debian: graphviz) or use --format dot")
       }
       FileHandle.standardOutput.write(svg)

@@ -19,6 +19,9 @@ struct ProgressPrinter: Sendable {
     case .succeeded(let address, _, let message, let seconds):
       terminal.out(
         terminal.paint("\(address): \(message.isEmpty ? "done" : message)", .green) + String(format: " [%.1fs]", seconds))
+    case .warned(let address, let diagnostic):
+      terminal.out(terminal.paint("\(address): \(diagnostic.severity.rawValue): \(diagnostic.message)", .yellow))
+      if let hint = diagnostic.hint { terminal.out("    hint: \(hint)") }
     case .failed(let address, _, let error, let logTail):
       terminal.out(terminal.paint("\(address): failed: \(error)", .red))
       if !logTail.isEmpty {

@@ -24,7 +24,7 @@ struct ServicesCommand: AsyncParsableCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Scoring and swagger URIs, revision, health, models.")
+    static let configuration = CommandConfiguration(abstract: "Scoring and swagger URIs, endpoint, revision, health, models.")
     @OptionGroup var manifests: ManifestOptions
     @Argument(help: "The service's name.") var name: String
 
@@ -40,6 +40,7 @@ struct ServicesCommand: AsyncParsableCommand {
         print("service/\(report.name)")
         print("  health:         \(report.health.rawValue) (\(report.message))")
         print("  compute target: \(report.computeTarget)")
+        print("  endpoint:       \(report.endpoint ?? "- (called on its own port)")")
         print("  revision:       \(report.revision ?? "-")")
         print("  scoring URI:    \(report.scoringURI ?? "-")")
         print("  swagger URI:    \(report.swaggerURI ?? "-")")

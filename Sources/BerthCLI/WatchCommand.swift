@@ -1,5 +1,6 @@
 import ArgumentParser
 import BerthKit
+import BerthWatch
 import Foundation
 
 /// `berth watch`: reconcile continuously, as a Kubernetes Deployment or a systemd service.

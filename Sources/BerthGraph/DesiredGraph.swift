@@ -42,6 +42,17 @@ public struct DesiredGraph: Sendable {
     return nil
   }
 
+  /// The compute target an endpoint serves on.
+  public func computeTarget(of endpoint: EndpointSpec) -> ComputeTargetSpec? {
+    if case .computeTarget(let spec)? = resources[ResourceAddress(.computeTarget, endpoint.computeTarget)]?.spec { return spec }
+    return nil
+  }
+
+  public func endpoint(named name: String) -> EndpointSpec? {
+    if case .endpoint(let spec)? = resources[ResourceAddress(.endpoint, name)]?.spec { return spec }
+    return nil
+  }
+
   public func inferenceConfig(named name: String) -> InferenceConfigSpec? {
     if case .inferenceConfig(let spec)? = resources[ResourceAddress(.inferenceConfig, name)]?.spec { return spec }
     return nil

@@ -38,6 +38,11 @@ public enum GraphBuilder {
         }
         resolve(.inferenceConfig, spec.inferenceConfig, from: resource, field: "inference_config", noun: "inference config")
         resolve(.computeTarget, spec.computeTarget, from: resource, field: "compute_target", noun: "compute target")
+        if let endpoint = spec.endpoint {
+          resolve(.endpoint, endpoint, from: resource, field: "endpoint", noun: "endpoint")
+        }
+      case .endpoint(let spec):
+        resolve(.computeTarget, spec.computeTarget, from: resource, field: "compute_target", noun: "compute target")
       case .inferenceConfig(let spec):
         resolve(.environment, spec.environment, from: resource, field: "environment", noun: "environment")
       case .workspace, .model, .environment, .computeTarget:
@@ -62,6 +67,7 @@ public enum GraphBuilder {
     }
     let graph = DesiredGraph(resources: byAddress, dependencies: dependencies, order: order)
     diagnostics += TargetRules.check(graph)
+    diagnostics += EndpointRules.check(graph, invalid: invalid)
     return (graph, diagnostics)
   }
 }

@@ -26,12 +26,10 @@ enum TargetRules {
             "'scoring_timeout_ms' (\(timeout)) exceeds the \(target.type.rawValue) limit of \(limit) ms",
             at: service.location(of: "deployment.scoring_timeout_ms")))
       }
-      if target.type == .kubernetes, spec.bool("auth_enabled") == true {
+      for field in TargetSupport.ignoredSettings(spec, on: target.type) {
         diagnostics.append(
-          .warning(
-            "'auth_enabled' is not enforced on compute target '\(spec.computeTarget)': Berth exposes the service inside the cluster only (ClusterIP)",
-            at: service.location(of: "deployment.auth_enabled"),
-            hint: "put an authenticating ingress or API gateway in front of it; see docs/kubernetes.md"))
+          TargetSupport.ignoredSettingWarning(
+            field, target: spec.computeTarget, type: target.type, at: service.location(of: "deployment.\(field)")))
       }
       if target.type != .local, graph.workspace?.registry == nil {
         diagnostics.append(

@@ -1,3 +1,4 @@
+import BerthProcess
 import BerthPythonSpec
 import Foundation
 
@@ -82,28 +83,23 @@ struct DependencyLayer: Sendable {
     return tree
   }
 
+  /// How long one dependency install may take before it is stopped (a hung index or a stuck build).
+  static let installTimeout = Duration.seconds(30 * 60)
+
   /// Runs a tool to completion; returns its exit status and output lines (stdout and stderr together).
   static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, [String]) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    // `waitUntilExit` alone can spin forever on a thread without a run loop; the termination handler fires reliably.
-    let exited = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in exited.signal() }
+    let result: CommandResult
     do {
-      try process.run()
-    } catch {
-      throw ImageBuildError("cannot run '\(executable)': \(error.localizedDescription)")
+      result = try SpawnedCommandRunner().run(
+        Command(executable, arguments, environment: environment, timeout: installTimeout))
+    } catch let error as CommandError {
+      throw ImageBuildError(error.message, isRetryable: error.isRetryable)
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    exited.wait()
-    process.waitUntilExit()
-    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    return (process.terminationStatus, lines)
+    if result.timedOut {
+      throw ImageBuildError(
+        "'\(executable)' did not finish within \(Int(installTimeout.inSeconds / 60)) minutes and was stopped",
+        isRetryable: true, outputTail: result.lastLines(20))
+    }
+    return (result.exitCode, result.outputLines)
   }
 }

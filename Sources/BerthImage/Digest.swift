@@ -1,3 +1,4 @@
+import BerthModel
 import Crypto
 import Foundation
 
@@ -5,16 +6,11 @@ import Foundation
 public enum Digest {
   /// The digest of `data`.
   public static func sha256(_ data: Data) -> String {
-    "sha256:" + hex(SHA256.hash(data: data))
+    "sha256:" + Hex.encode(SHA256.hash(data: data))
   }
 
   /// The digest of a UTF-8 string.
   public static func sha256(_ text: String) -> String { sha256(Data(text.utf8)) }
-
-  /// The lowercase hex of a finished hash.
-  static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-    digest.map { String(format: "%02x", $0) }.joined()
-  }
 
   /// The hex part of `sha256:<hex>`.
   public static func encoded(_ digest: String) -> String {
@@ -27,7 +23,7 @@ public enum Digest {
     defer { try? handle.close() }
     var hasher = SHA256()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-    return "sha256:" + hex(hasher.finalize())
+    return "sha256:" + Hex.encode(hasher.finalize())
   }
 }
 
@@ -41,5 +37,5 @@ struct DigestCounter {
     count += data.count
   }
 
-  func finalize() -> String { "sha256:" + Digest.hex(hasher.finalize()) }
+  func finalize() -> String { "sha256:" + Hex.encode(hasher.finalize()) }
 }

@@ -2,6 +2,7 @@ import BerthImage
 import BerthModel
 import BerthState
 import BerthStatePostgres
+import BerthStateSQLite
 import BerthTargetAPI
 import BerthTargetKubernetes
 import BerthTargetLocal

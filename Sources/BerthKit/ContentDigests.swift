@@ -1,5 +1,6 @@
 import BerthGraph
 import BerthModel
+import BerthModelStore
 import Crypto
 import Foundation
 
@@ -14,7 +15,7 @@ enum ContentDigests {
       case .model(let spec): path = spec.path
       case .environment(let spec): path = spec.condaFile
       case .inferenceConfig(let spec): path = spec.sourceDirectory
-      case .workspace, .computeTarget, .service: continue
+      case .workspace, .computeTarget, .endpoint, .service: continue
       }
       let full = resource.baseDirectory + "/" + path
       let digest: String
@@ -26,7 +27,7 @@ enum ContentDigests {
       }
       // Resolution settings change what is installed, so services using the environment must roll out again.
       if case .environment(let spec) = resource.spec, !spec.resolution.isDefault {
-        digests[address] = ContentHasher.hex(
+        digests[address] = Hex.encode(
           SHA256.hash(data: Data(([digest] + spec.resolution.canonicalLines).joined(separator: "\n").utf8)))
       } else {
         digests[address] = digest

@@ -1,6 +1,7 @@
 import BerthApply
 import BerthGraph
 import BerthModel
+import BerthModelStore
 import BerthPlan
 import BerthState
 import BerthTargetAPI
@@ -26,8 +27,22 @@ struct KitPerformer: ActionPerforming {
     case .environment: return try await environment(action, context)
     case .computeTarget: return try await computeTarget(action, context)
     case .service: return try await service(action, context)
+    case .endpoint: return try endpoint(action)
     case .inferenceConfig, .workspace: return ActionResult(message: "recorded")
     }
+  }
+
+  /// No target serves endpoints yet, and `TargetChecks` refuses such plans; a plan file made by a build that
+  /// did must not be recorded as applied here. Forgetting a recorded endpoint is all a delete can do.
+  private func endpoint(_ action: PlannedAction) throws -> ActionResult {
+    if action.kind == .delete { return ActionResult(message: "forgotten; no gateway of this build served it") }
+    let type = action.attributes["compute_target"].flatMap { value -> String? in
+      guard case .string(let name) = value, case .computeTarget(let spec)? = graph[ResourceAddress(.computeTarget, name)]?.spec
+      else { return nil }
+      return spec.type.rawValue
+    }
+    throw TargetError(
+      "no provider of this build serves endpoints on compute target type \(type ?? "?"): \(action.address) cannot be applied")
   }
 
   /// The record that this action's resource had before: under its old name when it was renamed.
@@ -82,7 +97,7 @@ struct KitPerformer: ActionPerforming {
       EnvironmentBuildRequest(
         name: action.address.name, condaFile: resource.baseDirectory + "/" + spec.condaFile, resolution: spec.resolution,
         progress: context.progress))
-    return ActionResult(outputs: response.outputs, message: response.message)
+    return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
   }
 
   private func computeTarget(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
@@ -92,55 +107,51 @@ struct KitPerformer: ActionPerforming {
     }
     let response = try await targets.provider(for: spec.type).apply(
       ApplyRequest(operation: .provision(name: action.address.name, spec), progress: context.progress))
-    return ActionResult(outputs: response.outputs, message: response.message)
+    return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
   }
 
+  /// Carries out the steps the planner chose, in order; decides nothing itself.
   private func service(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
+    guard action.kind == .move || !action.steps.isEmpty else {
+      throw TargetError("this plan has no rollout steps for \(action.address) (saved by an older Berth); run berth plan again")
+    }
     let previous = previousRecord(action)
     let previousOutputs = previous?.outputs ?? [:]
     let previousName = (action.movedFrom ?? action.address).name
     let resolver = ServiceResolver(graph: graph, catalog: catalog)
-    switch action.kind {
-    case .delete:
-      try await provider(forRecorded: previous).apply(
-        ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
-      return ActionResult(message: "deleted")
-    case .replace:
-      // The image is built before anything is torn down: a failed build leaves the old service running.
-      let (deployment, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
-      // The old one goes first: a replaced service changes what cannot change in place (its target or port).
-      try await provider(forRecorded: previous).apply(
-        ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
-      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
-        ApplyRequest(operation: .deploy(deployment), progress: context.progress))
-      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
-    case .update where previous != nil:
-      let (built, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
-      var deployment = built
-      deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs)
-      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
-        ApplyRequest(operation: .update(deployment, previous: previousOutputs), progress: context.progress))
-      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
-    default:
-      let (built, imageOutputs) = try await withImage(try await resolver.deployment(for: action), context)
-      var deployment = built
-      if previous != nil { deployment.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs) }
-      let operation: ApplyOperation = previous == nil ? .deploy(deployment) : .update(deployment, previous: previousOutputs)
-      let response = try await targets.provider(for: deployment.computeTarget.type).apply(
-        ApplyRequest(operation: operation, progress: context.progress))
-      return ActionResult(outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message)
+    var deployment: ServiceDeployment?
+    func desired() async throws -> ServiceDeployment {
+      if let deployment { return deployment }
+      return try await resolver.deployment(for: action)
     }
-  }
-
-  /// For targets that run containers, builds and pushes the image and sets `deployment.image`; `local` is unchanged.
-  private func withImage(_ deployment: ServiceDeployment, _ context: ActionContext) async throws
-    -> (ServiceDeployment, Attributes)
-  {
-    guard deployment.computeTarget.type != .local else { return (deployment, [:]) }
-    let response = try await ImageBuild(graph: graph, targets: targets).build(deployment, progress: context.progress)
-    var built = deployment
-    built.image = response.image
-    return (built, response.outputs)
+    var imageOutputs: Attributes = [:]
+    var response: ApplyResponse?
+    for step in action.steps {
+      switch step {
+      case .buildImage:
+        // Before anything is torn down: a failed build leaves the old service running.
+        var built = try await desired()
+        let image = try await ImageBuild(graph: graph, targets: targets).build(built, progress: context.progress)
+        built.image = image.image
+        deployment = built
+        imageOutputs = image.outputs
+      case .deleteOld:
+        try await provider(forRecorded: previous).apply(
+          ApplyRequest(operation: .delete(name: previousName, previous: previousOutputs), progress: context.progress))
+      case .deploy:
+        let new = try await desired()
+        response = try await targets.provider(for: new.computeTarget.type).apply(
+          ApplyRequest(operation: .deploy(new), progress: context.progress))
+      case .rollOut:
+        var new = try await desired()
+        new.instance = ServiceInstance.name(service: previousName, outputs: previousOutputs)
+        response = try await targets.provider(for: new.computeTarget.type).apply(
+          ApplyRequest(operation: .update(new, previous: previousOutputs), progress: context.progress))
+      }
+    }
+    guard let response else { return ActionResult(message: "deleted") }
+    return ActionResult(
+      outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message, diagnostics: response.diagnostics)
   }
 
   /// The provider of the compute target a service was recorded on (which may be gone from the manifests).

@@ -27,6 +27,7 @@ struct Observer: Sendable {
         let response = try await provider.observe(
           ObserveRequest(computeTargetName: targetName, computeTarget: spec, services: services.sorted { $0.name < $1.name }))
         for (name, observation) in response.services { observations[ResourceAddress(.service, name)] = observation }
+        diagnostics += response.diagnostics
       } catch {
         diagnostics.append(
           .warning("could not observe compute target '\(targetName)': \(error); planning from recorded state only"))

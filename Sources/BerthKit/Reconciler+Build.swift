@@ -1,5 +1,6 @@
 import BerthGraph
 import BerthModel
+import BerthModelStore
 import BerthPlan
 import BerthTargetAPI
 import Foundation

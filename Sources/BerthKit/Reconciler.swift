@@ -2,6 +2,7 @@ import BerthApply
 import BerthGraph
 import BerthManifest
 import BerthModel
+import BerthModelStore
 import BerthPlan
 import BerthState
 import BerthTargetAPI
@@ -140,11 +141,11 @@ public struct Reconciler: Sendable {
       hasher.update(data: Data(file.utf8))
       hasher.update(data: try Data(contentsOf: URL(fileURLWithPath: file)))
     }
-    return ContentHasher.hex(hasher.finalize())
+    return Hex.encode(hasher.finalize())
   }
 
   static func digest(_ plan: Plan) -> String {
-    (try? PlanJSON.encode(plan)).map { ContentHasher.hex(SHA256.hash(data: $0)) } ?? ""
+    (try? PlanJSON.encode(plan)).map { Hex.encode(SHA256.hash(data: $0)) } ?? ""
   }
 }
 

@@ -1,4 +1,5 @@
 import BerthModel
+import BerthModelStore
 import BerthPlan
 import BerthState
 import BerthTargetAPI

@@ -7,6 +7,8 @@ import Foundation
 public struct ServiceReport: Sendable {
   public var name: String
   public var computeTarget: String
+  /// The endpoint the service is a deployment of, as recorded; nil when it has its own port.
+  public var endpoint: String?
   public var revision: String?
   public var health: Health
   public var message: String
@@ -34,6 +36,7 @@ extension Reconciler {
       }
       return ServiceReport(
         name: address.name, computeTarget: text(record.attributes["compute_target"]) ?? "?",
+        endpoint: text(record.attributes["endpoint"]),
         revision: observation?.revision ?? text(record.outputs["revision"]), health: observation?.health ?? .unknown,
         message: observation?.message ?? "not observed", scoringURI: text(record.outputs["scoring_uri"]),
         swaggerURI: text(record.outputs["swagger_uri"]), models: models, logFile: text(record.outputs["log_file"]),

@@ -82,6 +82,8 @@ public enum JSONSchemaGenerator {
       return ["type": "boolean"]
     case .stringMap:
       return ["type": "object", "additionalProperties": ["type": "string"]]
+    case .map(let item):
+      return ["type": "object", "additionalProperties": self.type(item)]
     case .list(let item):
       return ["type": "array", "items": self.type(item)]
     case .object(let schema):

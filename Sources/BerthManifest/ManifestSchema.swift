@@ -68,7 +68,10 @@ public enum ManifestSchema {
     FieldSchema("autoscale_max_replicas", .integer(minimum: 1), "Most replicas when autoscaling (default 10)."),
     FieldSchema("autoscale_refresh_seconds", .integer(minimum: 1), "Seconds between autoscaler decisions (default 1)."),
     FieldSchema("autoscale_target_utilization", .integer(minimum: 1, maximum: 100), "Target utilisation percent (default 70)."),
-    FieldSchema("auth_enabled", .boolean, "Require `Authorization: Bearer <key>` on /score."),
+    FieldSchema(
+      "auth_enabled", .boolean,
+      "Require `Authorization: Bearer <key>` on /score (default off on local, on for kubernetes; see docs/endpoints.md)."),
+    FieldSchema("token_auth_enabled", .boolean, "Require a short-lived token issued by `berth` on /score."),
     FieldSchema("collect_model_data", .boolean, "Record model inputs and outputs."),
     FieldSchema("liveness_probe", .object(livenessProbe), "Health probe on `GET /`."),
     FieldSchema("environment_variables", .stringMap, "Extra environment variables for the scoring process."),
@@ -143,12 +146,29 @@ public enum ManifestSchema {
         FieldSchema("max_nodes", .integer(minimum: 1), "Most nodes of the cluster (batch)."),
         FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge)."),
       ])
+    case .endpoint:
+      ObjectSchema([
+        FieldSchema("compute_target", .string(.name), required: true, "Name of the ComputeTarget the endpoint serves on."),
+        FieldSchema(
+          "auth_mode", .string(.oneOf(EndpointAuthMode.allCases.map(\.rawValue))),
+          "How callers authenticate: `key` (default), `aml_token` or `none`."),
+        FieldSchema(
+          "traffic", .map(.integer(minimum: 0, maximum: 100)),
+          "Percent of live requests per service behind the endpoint; sums to 100, or every value is 0."),
+        FieldSchema(
+          "mirror_traffic", .map(.integer(minimum: 0, maximum: 100)),
+          "Percent of live requests copied to one service (at most 50) whose answers are discarded."),
+        FieldSchema("port", .integer(minimum: 1, maximum: 65535), "local: port the endpoint listens on."),
+        FieldSchema("listen_address", .string(), "local: address the endpoint listens on (default 127.0.0.1)."),
+        FieldSchema("description", .string(), "What the endpoint serves."),
+      ])
     case .service:
       ObjectSchema([
         FieldSchema("compute_target", .string(.name), required: true, "Name of the ComputeTarget to deploy to."),
         FieldSchema(
           "models", .list(.string(.modelReference)), required: true, "Models to load: `name` (newest) or `name:version`."),
         FieldSchema("inference_config", .string(.name), required: true, "Name of the InferenceConfig."),
+        FieldSchema("endpoint", .string(.name), "Name of the Endpoint this service is a deployment of (it then has no port)."),
         FieldSchema("deployment", .object(deployment), "Deployment settings for the compute target."),
       ])
     }
@@ -178,6 +198,7 @@ public enum ManifestSchema {
     "input_path": [.batch],
     "device_id": [.iotedge],
     "port": [.local, .kubernetes, .aci, .iotedge],
+    "token_auth_enabled": [.local, .kubernetes],
   ]
 
   /// The longest scoring timeout each compute target accepts, in milliseconds.

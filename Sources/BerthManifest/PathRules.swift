@@ -43,7 +43,7 @@ struct PathRules {
         if case .string(let input)? = spec.deployment["input_path"] {
           check(input, field: "deployment.input_path", in: resource, expect: .folder, into: &diagnostics)
         }
-      case .workspace, .computeTarget:
+      case .workspace, .computeTarget, .endpoint:
         break
       }
     }

@@ -19,6 +19,12 @@ struct ResourceDecoder {
       for (index, item) in items.enumerated() { locations["metadata.depends_on[\(index)]"] = item.location }
     }
     if let lifecycleNode { collectLocations(lifecycleNode, prefix: "lifecycle.", into: &locations) }
+    // A traffic entry names a service: point at the name, not at the percentage.
+    for field in ["traffic", "mirror_traffic"] {
+      if let mapNode = spec[field], case .mapping(let entries) = mapNode.content {
+        for entry in entries { locations["\(field).\(entry.key)"] = entry.keyLocation }
+      }
+    }
 
     return Resource(
       address: ResourceAddress(kind, metadata["name"]!.stringValue!),
@@ -74,12 +80,21 @@ struct ResourceDecoder {
       settings["type"] = nil
       return .computeTarget(
         ComputeTargetSpec(type: ComputeType(manifestValue: spec["type"]!.stringValue!)!, settings: settings))
+    case .endpoint:
+      return .endpoint(
+        EndpointSpec(
+          computeTarget: spec["compute_target"]!.stringValue!,
+          authMode: spec["auth_mode"]?.stringValue.flatMap(EndpointAuthMode.init(rawValue:)) ?? .key,
+          traffic: intMap(spec["traffic"]), mirrorTraffic: intMap(spec["mirror_traffic"]),
+          port: int(spec["port"]), listenAddress: spec["listen_address"]?.stringValue,
+          description: spec["description"]?.stringValue))
     case .service:
       return .service(
         ServiceSpec(
           computeTarget: spec["compute_target"]!.stringValue!,
           models: strings(spec["models"]).compactMap(ModelReference.init(parsing:)),
           inferenceConfig: spec["inference_config"]!.stringValue!,
+          endpoint: spec["endpoint"]?.stringValue,
           deployment: spec["deployment"].map(flatten) ?? [:]))
     }
   }
@@ -101,6 +116,18 @@ struct ResourceDecoder {
     var map: [String: String] = [:]
     for entry in entries { map[entry.key] = entry.value.stringValue }
     return map
+  }
+
+  private func intMap(_ node: ManifestNode?) -> [String: Int] {
+    guard let node, case .mapping(let entries) = node.content else { return [:] }
+    var map: [String: Int] = [:]
+    for entry in entries { map[entry.key] = int(entry.value) }
+    return map
+  }
+
+  private func int(_ node: ManifestNode?) -> Int? {
+    if let node, case .scalar(.int(let i), _) = node.content { return i }
+    return nil
   }
 
   private func bool(_ node: ManifestNode?) -> Bool? {

@@ -6,6 +6,8 @@ public indirect enum SchemaType: Sendable {
   case boolean
   /// A mapping of free-form keys to string values (labels, tags).
   case stringMap
+  /// A mapping of free-form keys (names of other resources) to values of one type: `traffic: {blue: 90}`.
+  case map(SchemaType)
   case list(SchemaType)
   case object(ObjectSchema)
 
@@ -17,6 +19,7 @@ public indirect enum SchemaType: Sendable {
     case .number: "a number"
     case .boolean: "a boolean (true or false)"
     case .stringMap: "a mapping of strings"
+    case .map(let item): "a mapping of " + item.pluralPhrase
     case .list(let item): "a list of " + item.pluralPhrase
     case .object: "a mapping"
     }
@@ -28,7 +31,7 @@ public indirect enum SchemaType: Sendable {
     case .integer: "integers"
     case .number: "numbers"
     case .boolean: "booleans"
-    case .stringMap, .object: "mappings"
+    case .stringMap, .map, .object: "mappings"
     case .list: "lists"
     }
   }
@@ -88,7 +91,7 @@ public enum SchemaPatterns {
   public static let name = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
   public static let modelReference = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[1-9][0-9]*)?$"
   public static let address =
-    "^(workspace|Workspace|model|Model|environment|Environment|inferenceconfig|InferenceConfig|computetarget|ComputeTarget|service|Service)/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    "^(workspace|Workspace|model|Model|environment|Environment|inferenceconfig|InferenceConfig|computetarget|ComputeTarget|endpoint|Endpoint|service|Service)/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
   public static let environmentVariable = "^[A-Za-z_][A-Za-z0-9_]*$"
   public static let nameMaxLength = 63
 }

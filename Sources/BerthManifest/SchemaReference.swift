@@ -60,6 +60,7 @@ public enum SchemaReference {
       "number" + range(minimum.map { exclusive ? "> \(format($0))" : format($0) }, maximum.map(format))
     case .boolean: "boolean"
     case .stringMap: "map of strings"
+    case .map(let item): "map of " + describe(item)
     case .list(let item): "list of " + describe(item)
     case .object: "mapping (below)"
     }

@@ -54,6 +54,10 @@ struct SchemaValidator {
               at: entry.value.location, hint: "quote the value: \(entry.key): \"\(Self.raw(entry.value))\""))
         }
       }
+    case (.map(let item), .mapping(let entries)):
+      for entry in entries {
+        validate(entry.value, against: item, field: "\(field).\(entry.key)", context: context)
+      }
     case (.list(let item), .sequence(let items)):
       for element in items {
         validate(element, against: item, field: field, context: context)

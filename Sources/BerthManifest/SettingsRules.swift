@@ -9,6 +9,7 @@ public enum SettingsRules {
 
   public static func check(_ resource: Resource) -> [Diagnostic] {
     if case .computeTarget(let spec) = resource.spec { return checkComputeTarget(resource, spec) }
+    if case .endpoint(let spec) = resource.spec { return checkEndpoint(resource, spec) }
     guard case .service(let spec) = resource.spec else { return [] }
     var diagnostics: [Diagnostic] = []
     func at(_ field: String) -> SourceLocation { resource.location(of: "deployment.\(field)") }
@@ -22,6 +23,14 @@ public enum SettingsRules {
         .error(
           "model '\(reference.name)' is listed twice", at: resource.location(of: "models[\(index)]"),
           hint: "a service loads one version of each model"))
+    }
+    if let endpoint = spec.endpoint, spec.deployment["port"] != nil {
+      diagnostics.append(
+        .error(
+          "service '\(resource.address.name)' is behind endpoint '\(endpoint)' and has no port of its own",
+          at: at("port"),
+          hint: "callers use the endpoint's address; remove 'port' here (an Endpoint on a local target sets its own 'port')"
+        ))
     }
     if spec.bool("autoscale_enabled") == true, spec.deployment["num_replicas"] != nil {
       diagnostics.append(

@@ -5,6 +5,7 @@ public enum ResourceSpec: Hashable, Sendable {
   case environment(EnvironmentSpec)
   case inferenceConfig(InferenceConfigSpec)
   case computeTarget(ComputeTargetSpec)
+  case endpoint(EndpointSpec)
   case service(ServiceSpec)
 
   public var kind: ResourceKind {
@@ -14,6 +15,7 @@ public enum ResourceSpec: Hashable, Sendable {
     case .environment: .environment
     case .inferenceConfig: .inferenceConfig
     case .computeTarget: .computeTarget
+    case .endpoint: .endpoint
     case .service: .service
     }
   }

@@ -5,6 +5,7 @@ public enum ResourceKind: String, CaseIterable, Hashable, Sendable, Codable, Com
   case environment = "Environment"
   case inferenceConfig = "InferenceConfig"
   case computeTarget = "ComputeTarget"
+  case endpoint = "Endpoint"
   case service = "Service"
 
   /// The lowercase form used in addresses: `service/diabetes-local`.

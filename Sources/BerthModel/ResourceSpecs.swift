@@ -148,13 +148,19 @@ public struct ServiceSpec: Hashable, Sendable {
   public var computeTarget: String
   public var models: [ModelReference]
   public var inferenceConfig: String
+  /// The `Endpoint` this service is a deployment of, if any; such a service has no port of its own.
+  public var endpoint: String?
   /// Deployment settings by their manifest name (`port`, `cpu_cores`, `autoscale_enabled`, …).
   public var deployment: [String: FieldValue]
 
-  public init(computeTarget: String, models: [ModelReference], inferenceConfig: String, deployment: [String: FieldValue] = [:]) {
+  public init(
+    computeTarget: String, models: [ModelReference], inferenceConfig: String, endpoint: String? = nil,
+    deployment: [String: FieldValue] = [:]
+  ) {
     self.computeTarget = computeTarget
     self.models = models
     self.inferenceConfig = inferenceConfig
+    self.endpoint = endpoint
     self.deployment = deployment
   }
 

@@ -61,9 +61,21 @@ public enum DesiredState {
       case .computeTarget(let spec):
         attributes["type"] = .string(spec.type.rawValue)
         for (key, value) in spec.settings { attributes[key] = value }
+      case .endpoint(let spec):
+        // One attribute per service share, so a plan shows `traffic.blue: 100 → 90`.
+        attributes["compute_target"] = .string(spec.computeTarget)
+        attributes["auth_mode"] = .string(spec.authMode.rawValue)
+        for (service, percent) in spec.traffic { attributes["traffic.\(service)"] = .int(percent) }
+        for (service, percent) in spec.mirrorTraffic { attributes["mirror_traffic.\(service)"] = .int(percent) }
+        if let port = spec.port { attributes["port"] = .int(port) }
+        if let computeType = graph.computeTarget(of: spec)?.type, computeType == .local {
+          attributes["listen_address"] = .string(spec.effectiveListenAddress)
+        }
+        if let description = spec.description { attributes["description"] = .string(description) }
       case .service(let spec):
         attributes["compute_target"] = .string(spec.computeTarget)
         attributes["inference_config"] = .string(spec.inferenceConfig)
+        if let endpoint = spec.endpoint { attributes["endpoint"] = .string(endpoint) }
         for (key, value) in spec.deployment { attributes["deployment.\(key)"] = value }
         var models: [FieldValue] = []
         for (index, reference) in spec.models.enumerated() {

@@ -125,7 +125,7 @@ public enum Differ {
     switch address.kind {
     case .model, .inferenceConfig, .workspace: .register
     case .environment: built.contains(address.name) ? .build : .register
-    case .computeTarget: .provision
+    case .computeTarget, .endpoint: .provision
     case .service: .deploy
     }
   }
@@ -137,6 +137,7 @@ public enum Differ {
     case .environment: "new environment; conda file sha256 \(short(want.attributes["content.sha256"]))"
     case .inferenceConfig: "new inference config; source sha256 \(short(want.attributes["content.sha256"]))"
     case .computeTarget: "new compute target of type \(want.attributes["type"]?.plain ?? "?")"
+    case .endpoint: "new endpoint on compute target '\(want.attributes["compute_target"]?.plain ?? "?")'"
     case .service: "new service on compute target '\(want.attributes["compute_target"]?.plain ?? "?")'"
     case .workspace: "new workspace"
     }
@@ -172,6 +173,12 @@ public enum Differ {
       return (.update, ["settings changed: " + changes.map(\.path).joined(separator: ", ")])
     case .computeTarget, .workspace:
       return (.provision, ["settings changed: " + changes.map(\.path).joined(separator: ", ")])
+    case .endpoint:
+      // Traffic and auth change in place; the address callers use stays unless the endpoint moves.
+      if let target = changes.first(where: { $0.path == "compute_target" }) {
+        return (.replace, ["compute_target changed \(describe(target)) (cannot change in place)"])
+      }
+      return (.update, changes.map { "\($0.path) \(describe($0))" })
     case .service:
       let immutable = changes.filter { immutableServiceFields.contains($0.path) }
       if !immutable.isEmpty {

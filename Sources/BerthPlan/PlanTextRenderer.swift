@@ -28,6 +28,9 @@ public struct PlanTextRenderer: Sendable {
       let style = PlanStyle(action.kind)
       lines.append("  " + paint("\(action.kind.symbol) \(action.address)", style) + " " + paint(action.kind.rawValue, .bold))
       lines.append("      " + paint("because: \(action.reason)", .dim))
+      if !action.steps.isEmpty {
+        lines.append("      " + paint("steps: " + action.steps.map(\.phrase).joined(separator: " → "), .dim))
+      }
       if action.kind != .delete {
         let width = action.changes.map(\.path.count).max() ?? 0
         for change in action.changes {

@@ -56,6 +56,8 @@ public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
   public var dependencies: [ResourceAddress]
   /// The recorded address this resource had before a rename; its record moves here when the action succeeds.
   public var movedFrom: ResourceAddress?
+  /// For a service, what the performer does, in order (empty for other kinds and for renames).
+  public var steps: [RolloutStep]
 
   public var id: ResourceAddress { address }
 
@@ -64,13 +66,16 @@ public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
     case dependsOn = "depends_on"
     case attributes, dependencies
     case movedFrom = "moved_from"
+    case steps
   }
 
   public init(
     kind: ActionKind, address: ResourceAddress, reason: String, changes: [FieldChange] = [], dependsOn: [ResourceAddress] = [],
-    attributes: Attributes = [:], dependencies: [ResourceAddress] = [], movedFrom: ResourceAddress? = nil
+    attributes: Attributes = [:], dependencies: [ResourceAddress] = [], movedFrom: ResourceAddress? = nil,
+    steps: [RolloutStep] = []
   ) {
     self.movedFrom = movedFrom
+    self.steps = steps
     self.kind = kind
     self.address = address
     self.reason = reason
@@ -78,5 +83,35 @@ public struct PlannedAction: Hashable, Sendable, Codable, Identifiable {
     self.dependsOn = dependsOn
     self.attributes = attributes
     self.dependencies = dependencies
+  }
+}
+
+extension PlannedAction {
+  /// Decodes a plan written before `steps` existed as having none; writes `steps` only when there are some.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      kind: try container.decode(ActionKind.self, forKey: .kind),
+      address: try container.decode(ResourceAddress.self, forKey: .address),
+      reason: try container.decode(String.self, forKey: .reason),
+      changes: try container.decode([FieldChange].self, forKey: .changes),
+      dependsOn: try container.decode([ResourceAddress].self, forKey: .dependsOn),
+      attributes: try container.decode(Attributes.self, forKey: .attributes),
+      dependencies: try container.decode([ResourceAddress].self, forKey: .dependencies),
+      movedFrom: try container.decodeIfPresent(ResourceAddress.self, forKey: .movedFrom),
+      steps: try container.decodeIfPresent([RolloutStep].self, forKey: .steps) ?? [])
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(kind, forKey: .kind)
+    try container.encode(address, forKey: .address)
+    try container.encode(reason, forKey: .reason)
+    try container.encode(changes, forKey: .changes)
+    try container.encode(dependsOn, forKey: .dependsOn)
+    try container.encode(attributes, forKey: .attributes)
+    try container.encode(dependencies, forKey: .dependencies)
+    try container.encodeIfPresent(movedFrom, forKey: .movedFrom)
+    if !steps.isEmpty { try container.encode(steps, forKey: .steps) }
   }
 }

@@ -7,7 +7,14 @@ import Foundation
 public enum Planner {
   public static func plan(_ input: PlanInput, destroy: Bool = false) -> Plan {
     let changeSet = destroy ? Differ.destroy(input) : Differ.diff(input)
-    return order(changeSet, fingerprint: fingerprint(input), operation: destroy ? "destroy" : "apply")
+    var plan = order(changeSet, fingerprint: fingerprint(input), operation: destroy ? "destroy" : "apply")
+    for index in plan.actions.indices {
+      let action = plan.actions[index]
+      plan.actions[index].steps = RolloutStep.steps(
+        for: action.kind, address: action.address, recorded: input.state.resources[action.movedFrom ?? action.address],
+        graph: input.graph)
+    }
+    return plan
   }
 
   public static func fingerprint(_ input: PlanInput) -> PlanFingerprint {

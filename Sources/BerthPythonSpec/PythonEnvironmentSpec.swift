@@ -1,3 +1,4 @@
+import BerthModel
 import Crypto
 import Foundation
 
@@ -53,7 +54,7 @@ public struct PythonEnvironmentSpec: Sendable, Hashable, Codable {
   /// The era's date is not covered: it follows from the pins (PyPI upload times do not change).
   public func contentHash(interpreterVersion: String, platform: String) -> String {
     let digest = SHA256.hash(data: Data(canonicalEncoding(interpreterVersion: interpreterVersion, platform: platform).utf8))
-    return digest.map { String(format: "%02x", $0) }.joined()
+    return Hex.encode(digest)
   }
 
   /// The stable text that `contentHash` digests: one `key:value` per line.

@@ -29,9 +29,12 @@ public struct EnvironmentBuildRequest: Sendable {
 public struct EnvironmentBuildResponse: Sendable {
   public var outputs: Attributes
   public var message: String
+  /// What the user should know about a build that succeeded (a conda-only package dropped, a constraint added).
+  public var diagnostics: [Diagnostic]
 
-  public init(outputs: Attributes, message: String) {
+  public init(outputs: Attributes, message: String, diagnostics: [Diagnostic] = []) {
     self.outputs = outputs
     self.message = message
+    self.diagnostics = diagnostics
   }
 }

@@ -150,10 +150,13 @@ public struct ObserveResponse: Sendable {
   public var services: [String: Observation]
   /// How many calls the provider made to its backend (drift checks stay O(1) per kind).
   public var backendCalls: Int
+  /// What the user should know about this observation (a setting the target could not read back…); shown with the plan.
+  public var diagnostics: [Diagnostic]
 
-  public init(services: [String: Observation], backendCalls: Int = 0) {
+  public init(services: [String: Observation], backendCalls: Int = 0, diagnostics: [Diagnostic] = []) {
     self.services = services
     self.backendCalls = backendCalls
+    self.diagnostics = diagnostics
   }
 }
 
@@ -177,13 +180,19 @@ public struct ApplyRequest: Sendable {
   }
 }
 
-/// What the target reports after a change: values to record (pid, port, scoring URI…).
+/// What the target reports after a change: values to record (pid, port, scoring URI…), and warnings about it.
+///
+/// A change that failed throws `TargetError`; one that succeeded with something the user should know (a setting
+/// the target accepted but cannot honour, a slow rollout) says so in `diagnostics`, as Terraform's provider
+/// responses do.
 public struct ApplyResponse: Sendable {
   public var outputs: Attributes
   public var message: String
+  public var diagnostics: [Diagnostic]
 
-  public init(outputs: Attributes = [:], message: String = "") {
+  public init(outputs: Attributes = [:], message: String = "", diagnostics: [Diagnostic] = []) {
     self.outputs = outputs
     self.message = message
+    self.diagnostics = diagnostics
   }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BerthModel
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -69,14 +70,14 @@ public struct KubeClient: Sendable {
     let body = try await send(
       .PATCH, path, query: query, body: ObjectOutput.json(object), contentType: "application/apply-patch+yaml",
       what: "apply \(kind) \(name)")
-    return try JSONValue.parse(body)
+    return try Self.answer(body)
   }
 
   /// The object, or nil when it does not exist.
   public func get(_ kind: KubeKind, _ name: String, namespace: String?) async throws -> JSONValue? {
     do {
       let body = try await send(.GET, kind.collectionPath(namespace: namespace) + "/" + name, what: "get \(kind) \(name)")
-      return try JSONValue.parse(body)
+      return try Self.answer(body)
     } catch let error as KubernetesError where error.code == 404 {
       return nil
     }
@@ -90,7 +91,7 @@ public struct KubeClient: Sendable {
     if let labelSelector { query["labelSelector"] = labelSelector }
     if let fieldSelector { query["fieldSelector"] = fieldSelector }
     let body = try await send(.GET, kind.collectionPath(namespace: namespace), query: query, what: "list \(kind.plural)")
-    let list = try JSONValue.parse(body)
+    let list = try Self.answer(body)
     guard let items = list["items"]?.arrayValue ?? (list["items"] == .null ? [] : nil) else {
       throw KubernetesError.malformedResponse("list \(kind.plural) has no items")
     }
@@ -171,5 +172,14 @@ public struct KubeClient: Sendable {
     }
     let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     return .status(code: code, reason: "", message: text.isEmpty ? "no body" : text, request: what)
+  }
+
+  /// An answer body as JSON; anything else is a malformed answer of the API server.
+  static func answer(_ body: Data) throws -> JSONValue {
+    do {
+      return try JSONValue.parse(body)
+    } catch let error as JSONSyntaxError {
+      throw KubernetesError.malformedResponse(error.description)
+    }
   }
 }

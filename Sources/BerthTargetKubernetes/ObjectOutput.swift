@@ -1,5 +1,6 @@
 import BerthModel
 import Foundation
+import Yams
 
 /// Writes rendered objects as JSON (request bodies) or YAML (what `berth render` prints).
 public enum ObjectOutput {
@@ -40,65 +41,27 @@ public enum ObjectOutput {
     objects.map { "---\n" + yaml($0) }.joined()
   }
 
-  /// One object as block-style YAML.
+  /// One object as block-style YAML, written by Yams (libyaml's emitter), members in their order.
   public static func yaml(_ value: JSONValue) -> String {
-    var out = ""
-    writeYAML(value, indent: 0, into: &out)
-    return out
+    // Serializing a tree of plain scalars cannot fail; an error would be a bug in the node built here.
+    (try? Yams.serialize(node: node(value), indent: 2, width: -1, allowUnicode: true)) ?? json(value) + "\n"
   }
 
-  private static func writeYAML(_ value: JSONValue, indent: Int, into out: inout String) {
-    let pad = String(repeating: " ", count: indent)
+  /// The YAML node of a JSON value. Strings that a YAML 1.1 reader (kubectl, go-yaml) would take for another
+  /// type are double-quoted; the emitter itself writes every scalar as given.
+  static func node(_ value: JSONValue) -> Node {
     switch value {
-    case .object(let members) where !members.isEmpty:
-      for member in members {
-        out += pad + key(member.key) + ":"
-        writeNested(member.value, indent: indent, into: &out)
-      }
-    case .array(let items) where !items.isEmpty:
-      for item in items {
-        out += pad + "-"
-        switch item {
-        case .object(let members) where !members.isEmpty:
-          // The first member shares the dash's line; the rest align under it.
-          var nested = ""
-          writeYAML(.object(members), indent: indent + 2, into: &nested)
-          out += " " + nested.dropFirst(indent + 2)
-        case .array(let inner) where !inner.isEmpty:
-          out += "\n"
-          writeYAML(item, indent: indent + 2, into: &out)
-        default:
-          out += " " + scalar(item) + "\n"
-        }
-      }
-    default:
-      out += pad + scalar(value) + "\n"
+    case .null: return Node("null", Tag(.null))
+    case .bool(let flag): return Node(flag ? "true" : "false", Tag(.bool))
+    case .int, .double: return Node(json(value), Tag(value.intValue != nil ? .int : .float))
+    case .string(let text): return Node(text, Tag(.str), isPlainSafe(text) ? .plain : .doubleQuoted)
+    case .array(let items): return Node(items.map(node), Tag(.seq), .block)
+    case .object(let members):
+      return Node(
+        members.map { (Node($0.key, Tag(.str), isPlainSafe($0.key) ? .plain : .doubleQuoted), node($0.value)) }, Tag(.map),
+        .block)
     }
   }
-
-  private static func writeNested(_ value: JSONValue, indent: Int, into out: inout String) {
-    switch value {
-    case .object(let members) where !members.isEmpty:
-      out += "\n"
-      writeYAML(value, indent: indent + 2, into: &out)
-    case .array(let items) where !items.isEmpty:
-      out += "\n"
-      writeYAML(value, indent: indent, into: &out)
-    default:
-      out += " " + scalar(value) + "\n"
-    }
-  }
-
-  private static func scalar(_ value: JSONValue) -> String {
-    switch value {
-    case .string(let s): isPlainSafe(s) ? s : JSONString.quoted(s)
-    case .object: "{}"
-    case .array: "[]"
-    default: json(value)
-    }
-  }
-
-  private static func key(_ text: String) -> String { isPlainSafe(text) ? text : JSONString.quoted(text) }
 
   /// Whether a string reads back as the same string when written without quotes.
   static func isPlainSafe(_ text: String) -> Bool {

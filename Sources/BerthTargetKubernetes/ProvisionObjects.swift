@@ -1,3 +1,4 @@
+import BerthModel
 import BerthTargetAPI
 import Foundation
 

@@ -1,3 +1,5 @@
+import BerthModel
+
 /// The Kubernetes kinds Berth reads and writes, and where each lives in the REST API.
 public struct KubeKind: Hashable, Sendable, CustomStringConvertible {
   public var apiVersion: String

@@ -1,3 +1,5 @@
+import BerthModel
+
 /// Where a Deployment's rollout stands, read from its `status` as `kubectl rollout status` reads it.
 public enum RolloutStatus: Hashable, Sendable {
   case complete(String)

@@ -11,6 +11,10 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -
 ///
 /// Every wait happens off the concurrency pool, so that blocked reads never starve the tasks the
 /// child is waiting for on a two-core machine.
+///
+/// Test support only, and the one place that starts programs outside `BerthProcess`: a conversation with a child
+/// (its input held open, its output read a line at a time while it runs) is not something Berth itself does, so
+/// `BerthProcess` offers only run-to-the-end (`SpawnedCommandRunner`, `CapturedRun`) and detached children.
 public final class ChildProcess: Sendable {
   public nonisolated(unsafe) let process = Process()
   public let pid: Int32

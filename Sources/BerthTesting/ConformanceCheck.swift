@@ -13,6 +13,12 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
   public var file: String
   public var line: Int
 
+  public init(message: String, file: String = #fileID, line: Int = #line) {
+    self.message = message
+    self.file = file
+    self.line = line
+  }
+
   public var description: String { "\(file):\(line): \(message)" }
 }
 

@@ -82,12 +82,31 @@ import Testing
     #expect(outcomes == ["model/m0": .failed, "service/s0": .skipped, "model/m1": .succeeded, "service/s1": .succeeded])
   }
 
-  @Test func retryableErrorsAreRetried() async {
+  final class PauseLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pauses: [Duration] = []
+    func append(_ pause: Duration) { lock.withLock { pauses.append(pause) } }
+    var all: [Duration] { lock.withLock { pauses } }
+  }
+
+  @Test func retryableErrorsAreRetriedWithGrowingPauses() async {
     let log = EventLog()
+    let pauses = PauseLog()
     let performer = ScriptedPerformer(scripts: [ResourceAddress(.model, "m0"): .flaky(failures: 2)])
-    let summary = await Executor(store: InMemoryStateStore(), performer: performer, events: log.append).run(fanOut(1), applyID: 1)
+    let executor = Executor(
+      store: InMemoryStateStore(), performer: performer, pause: { pauses.append($0) }, events: log.append)
+    let summary = await executor.run(fanOut(1), applyID: 1)
     #expect(summary.isSuccess)
     #expect(log.all.filter { if case .retrying = $0 { return true } else { return false } }.count == 2)
+    #expect(pauses.all == [.seconds(1), .seconds(2)])
+  }
+
+  @Test func retriesStopAtMaxAttempts() async {
+    let performer = ScriptedPerformer(scripts: [ResourceAddress(.model, "m0"): .flaky(failures: 5)])
+    let executor = Executor(store: InMemoryStateStore(), performer: performer, maxAttempts: 3, pause: { _ in })
+    let summary = await executor.run(fanOut(1), applyID: 1)
+    #expect(Array(summary.failed.keys) == [ResourceAddress(.model, "m0")])
+    #expect(await performer.calls.count == 3)
   }
 
   @Test func aStateWriteFailureStopsTheApply() async {

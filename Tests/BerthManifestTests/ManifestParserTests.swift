@@ -33,7 +33,8 @@ import Testing
     let inputs = ["\u{0}\u{1}\u{2}", "{{{{", "- - - -\n  : :", String(repeating: "[", count: 500), "key: value\n\tbad: tab"]
     for input in inputs {
       let (_, diagnostics) = ManifestParser.documents(in: input, file: "x.yaml")
-      #expect(diagnostics.allSatisfy { $0.location != nil })
+      #expect(!diagnostics.isEmpty, "no diagnostic for \(input.debugDescription)")
+      #expect(diagnostics.allSatisfy { $0.severity == .error && $0.location?.file == "x.yaml" })
     }
   }
 }

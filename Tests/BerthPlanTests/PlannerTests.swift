@@ -50,10 +50,13 @@ import Testing
   }
 
   @Test func sameBytesAgainPlanNothing() async throws {
-    let scenario = PlanScenario.diabetes()
-    var state = await PlanScenario.applied(scenario.plan(), to: StateSnapshot())
-    state = await PlanScenario.applied(scenario.plan(state: state), to: state)
-    #expect(state.modelVersions["diabetes-ridge"]?.count == 1)
+    let state = await PlanScenario.applied(PlanScenario.diabetes().plan(), to: StateSnapshot())
+    // A fresh scenario computes its digests anew: the same bytes must not register a second version.
+    let again = PlanScenario.diabetes().plan(state: state)
+    #expect(again.actions.isEmpty, "\(again.actions.map(\.address))")
+    let reapplied = await PlanScenario.applied(again, to: state)
+    #expect(reapplied.modelVersions["diabetes-ridge"]?.count == 1)
+    #expect(reapplied.serial == state.serial)
   }
 
   @Test func settingChangeUpdatesInPlace() async throws {
@@ -75,7 +78,12 @@ import Testing
     var scenario = PlanScenario.diabetes(port: 8891)
     scenario.resources[5].lifecycle.preventDestroy = true
     let plan = scenario.plan(state: state)
-    #expect(plan.diagnostics.hasErrors)
+    let errors = plan.diagnostics.filter { $0.severity == .error }
+    #expect(errors.count == 1)
+    #expect(
+      errors.first?.message.hasPrefix("service/diabetes-local has lifecycle.prevent_destroy set, but this plan replaces it")
+        == true)
+    #expect(errors.first?.hint == "remove prevent_destroy to allow the replacement, or undo the change")
   }
 
   @Test func ignoredFieldsPlanNothing() async throws {

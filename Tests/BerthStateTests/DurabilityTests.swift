@@ -1,9 +1,10 @@
 import BerthModel
+import BerthState
 import BerthTesting
 import Foundation
 import Testing
 
-@testable import BerthState
+@testable import BerthStateSQLite
 
 /// A write that returned is on disk even when the process is killed the next instant.
 ///

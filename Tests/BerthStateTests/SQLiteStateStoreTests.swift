@@ -1,9 +1,10 @@
 import BerthModel
+import BerthState
 import BerthTesting
 import Foundation
 import Testing
 
-@testable import BerthState
+@testable import BerthStateSQLite
 
 /// The conformance suites run against SQLite, plus what only a file-backed store has.
 @Suite struct SQLiteStateStoreTests {

@@ -1,9 +1,10 @@
 import BerthModel
+import BerthState
 import BerthTesting
 import Foundation
 import Testing
 
-@testable import BerthState
+@testable import BerthStateSQLite
 
 /// The lock and write waits between two OS processes: the other one is Python with its `sqlite3`.
 @Suite struct TwoProcessLockTests {

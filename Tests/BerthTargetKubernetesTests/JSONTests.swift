@@ -1,3 +1,4 @@
+import BerthModel
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
 
   @Test(arguments: ["", "{", #"{"a" 1}"#, "[1,]", "tru", #""open"#, "{} x", "-"])
   func malformedInputIsAnError(_ text: String) {
-    #expect(throws: KubernetesError.self) { try JSONValue.parse(Data(text.utf8)) }
+    #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(Data(text.utf8)) }
   }
 
   @Test func pathsReachNestedValuesAndDottedKeys() {

@@ -177,7 +177,7 @@ import Yams
     #expect(
       rendered.contains {
         $0.hasPrefix("iris-aks/berth.yaml:")
-          && $0.contains(": warning: 'auth_enabled' is not enforced on compute target 'aks-prod'")
+          && $0.contains(": warning: 'auth_enabled' is accepted but not honoured on compute target 'aks-prod' of type kubernetes")
       }, "\(rendered)")
   }
 

@@ -63,12 +63,13 @@ struct LocalServiceFixture {
     return DeployedModel(name: "coef", version: version, sha256: "v\(version)", storePath: folder, basename: "model.json")
   }
 
-  /// A deployment of service `coef` with `models`.
+  /// A deployment of service `name` (`coef` unless said) with `models`.
   func deployment(
-    revision: String, models: [DeployedModel], entryScript: String = "score.py", settings: [String: FieldValue] = [:]
+    revision: String, models: [DeployedModel], entryScript: String = "score.py", settings: [String: FieldValue] = [:],
+    name: String = "coef"
   ) -> ServiceDeployment {
     ServiceDeployment(
-      name: "coef", revision: revision, models: models, sourceDirectory: source, entryScript: entryScript,
+      name: name, revision: revision, models: models, sourceDirectory: source, entryScript: entryScript,
       condaFile: condaFile, environmentName: "coefficient", environmentDigest: "",
       environmentVariables: ["COEF_LABEL": "fixture"],
       settings: ["wait_timeout": .int(90)].merging(settings) { _, new in new }, computeTargetName: "laptop",

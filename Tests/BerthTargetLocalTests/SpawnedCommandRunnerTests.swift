@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 import Testing
 
@@ -51,8 +52,8 @@ import Testing
   }
 
   @Test func reportsMissingProgramsAsErrors() {
-    #expect(throws: LocalTargetError.self) { try runner.run(Command("/nonexistent/berth-program")) }
-    #expect(throws: LocalTargetError.self) { try runner.run(Command("berth-no-such-program-on-path")) }
+    #expect(throws: CommandError.self) { try runner.run(Command("/nonexistent/berth-program")) }
+    #expect(throws: CommandError.self) { try runner.run(Command("berth-no-such-program-on-path")) }
   }
 
   @Test func keepsOnlyTheMostRecentLines() throws {

@@ -1,4 +1,5 @@
 import BerthModel
+import BerthProcess
 import BerthPythonSpec
 import BerthTargetAPI
 import Foundation

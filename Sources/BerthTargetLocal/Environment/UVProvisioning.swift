@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 /// uv and a real interpreter for builds outside the local target (the image builder's dependencies layer).

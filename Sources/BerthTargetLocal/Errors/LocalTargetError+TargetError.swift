@@ -1,3 +1,4 @@
+import BerthProcess
 import BerthTargetAPI
 
 extension LocalTargetError {
@@ -13,5 +14,7 @@ func reportingTargetErrors<T>(_ body: () async throws -> T) async throws -> T {
     return try await body()
   } catch let error as LocalTargetError {
     throw error.targetError
+  } catch let error as CommandError {
+    throw TargetError(error.message, isRetryable: error.isRetryable)
   }
 }

@@ -24,6 +24,12 @@ public struct LoopbackHTTPResponse: Sendable, Equatable {
 /// Enough for liveness probes and scoring calls against a local server,
 /// without FoundationNetworking. One request per connection
 /// (`Connection: close`); bodies may be sized or chunked.
+///
+/// Why it stays hand-written although AsyncHTTPClient is in the package: the local target probes `GET /` from
+/// blocking code that already runs on threads of its own (health waits beside `waitpid`, teardown, observation),
+/// and the rollout tells "not listening yet" (ECONNREFUSED) from "answered 503" from "timed out" by the socket's
+/// own error. AsyncHTTPClient would bring an event-loop group into every local command for requests to
+/// 127.0.0.1 and hide those errors behind its connection pool; this module links no NIO at all.
 public struct LoopbackHTTPClient: Sendable {
   /// Limit for connecting, sending and each read.
   public var timeout: Duration

@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 /// Finds micromamba or conda for `solver: conda`: `micromamba`, then `conda`, on `PATH`.

@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 /// Finds a Python interpreter for a requested `major.minor` version.

@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 /// Finds the `uv` installer, or installs it from PyPI into the environment cache.

@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 /// Checks, before a revision starts, that every module the entry script imports at its top level can be

@@ -1,3 +1,4 @@
+import BerthProcess
 import Foundation
 
 #if canImport(Glibc)

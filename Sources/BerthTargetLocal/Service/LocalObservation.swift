@@ -1,4 +1,5 @@
 import BerthModel
+import BerthProcess
 import BerthTargetAPI
 import Foundation
 

@@ -1,3 +1,4 @@
+import BerthModel
 import Crypto
 import Foundation
 
@@ -81,7 +82,7 @@ public struct RevisionLayout: Sendable, Hashable {
   public var controlDirectory: String {
     let local = root + "/run"
     guard (local + "/gunicorn.ctl").utf8.count > 100 else { return local }
-    let digest = SHA256.hash(data: Data(root.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    let digest = Hex.encode(SHA256.hash(data: Data(root.utf8)).prefix(8))
     return NSTemporaryDirectory() + "berth-run-" + digest
   }
 

@@ -1,0 +1,67 @@
+import BerthModel
+
+/// What this build of Berth honours on each compute target type: the one table that says which deployment
+/// settings a target's provider reads and enforces, and where endpoints are served.
+///
+/// A setting that applies to a type (`ManifestSchema.deploymentFieldTargets`) but is not honoured is accepted
+/// and draws a validation warning; when a target starts honouring it (the gateway: keys, tokens, limits, data
+/// collection), adding it here removes the warning. Types without a provider in this build (aci, batch,
+/// iotedge) are absent: planning for them already fails (`TargetChecks`), so their settings are not judged.
+public enum TargetSupport {
+  /// Deployment settings (top-level names) each provider honours today.
+  public static let honouredSettings: [ComputeType: Set<String>] = [
+    // LocalDeploymentSettings and ServiceResolver read these.
+    .local: ["port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables"],
+    // KubernetesSettings reads these.
+    .kubernetes: [
+      "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
+      "gpu_cores", "num_replicas", "autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
+      "autoscale_target_utilization", "liveness_probe",
+    ],
+  ]
+
+  /// Compute target types on which a gateway serves `Endpoint`s. None yet: the gateway is not part of a
+  /// target, so an endpoint would route nothing and enforce no `auth_mode` (see `TargetChecks`).
+  public static let endpointTypes: Set<ComputeType> = []
+
+  /// Switches whose `false` asks for nothing a target must do: only `true` is "not honoured".
+  static let switches: Set<String> = ["auth_enabled", "token_auth_enabled", "collect_model_data", "autoscale_enabled"]
+
+  /// What happens instead, for the warning.
+  static let consequences: [String: String] = [
+    "auth_enabled": "no gateway checks keys there yet, so /score answers without one",
+    "token_auth_enabled": "no gateway checks tokens there yet, so /score answers without one",
+    "collect_model_data": "nothing records model inputs and outputs there yet",
+    "replica_max_concurrent_requests": "requests are not limited per replica there yet",
+    "max_request_wait_time": "requests do not queue with a deadline there yet",
+    "autoscale_refresh_seconds": "the HorizontalPodAutoscaler decides at the cluster's own interval",
+  ]
+
+  /// Whether key auth is on when a service does not set `auth_enabled` (the seed's defaults: AKS on, local off).
+  public static func keyAuthDefault(on type: ComputeType) -> Bool { type == .kubernetes }
+
+  /// The top-level deployment settings of `spec` that apply to `type` but that the type's provider ignores, sorted.
+  public static func ignoredSettings(_ spec: ServiceSpec, on type: ComputeType) -> [String] {
+    guard let honoured = honouredSettings[type] else { return [] }
+    var ignored: Set<String> = []
+    for key in spec.deployment.keys {
+      let field = String(key.split(separator: ".").first ?? "")
+      if honoured.contains(field) { continue }
+      if let applies = ManifestSchema.deploymentFieldTargets[field], !applies.contains(type) { continue }  // an error elsewhere
+      if switches.contains(field), spec.bool(field) != true { continue }
+      ignored.insert(field)
+    }
+    return ignored.sorted()
+  }
+
+  /// The warning for a setting `ignoredSettings` returned.
+  public static func ignoredSettingWarning(
+    _ field: String, target: String, type: ComputeType, at location: SourceLocation?
+  ) -> Diagnostic {
+    let consequence = consequences[field].map { ": \($0)" } ?? ""
+    let fix = switches.contains(field) ? "set it false or remove it" : "remove it"
+    return .warning(
+      "'\(field)' is accepted but not honoured on compute target '\(target)' of type \(type.rawValue)\(consequence)",
+      at: location, hint: "\(fix) until the target honours it; docs/endpoints.md lists what each target enforces")
+  }
+}

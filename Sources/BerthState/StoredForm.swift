@@ -1,0 +1,37 @@
+import BerthModel
+import Foundation
+
+/// How record fields are written to state columns — JSON with sorted keys, doubles tagged
+/// (`StoredFieldValue`), dates as Unix seconds — shared by the SQLite and PostgreSQL stores.
+public enum StoredForm {
+  public static func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  public static func decode<T: Decodable>(_ type: T.Type, json: String) throws -> T {
+    try JSONDecoder().decode(type, from: Data(json.utf8))
+  }
+
+  public static func json(attributes: Attributes) throws -> String {
+    try json(StoredFieldValue.wrap(attributes))
+  }
+
+  /// Reads attributes with the fast reader, falling back to `JSONDecoder` for what it does not take.
+  public static func attributes(json: String) throws -> Attributes {
+    if let fast = try? AttributesReader.read(json) { return fast }
+    return StoredFieldValue.unwrap(try decode([String: StoredFieldValue].self, json: json))
+  }
+
+  public static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
+
+  public static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+
+  public static func address(_ text: String) throws -> ResourceAddress {
+    guard let address = ResourceAddress(parsing: text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad resource address '\(text)' in state"))
+    }
+    return address
+  }
+}

@@ -1,6 +1,0 @@
-extension Duration {
-  /// The duration as fractional seconds.
-  var inSeconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) / 1e18
-  }
-}

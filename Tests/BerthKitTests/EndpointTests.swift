@@ -1,0 +1,120 @@
+import BerthKit
+import BerthManifest
+import BerthModel
+import BerthPlan
+import BerthState
+import BerthTesting
+import Foundation
+import Testing
+
+/// Endpoints from the manifests to the plan: a valid blue/green endpoint validates cleanly, planning it on a
+/// target whose provider serves no endpoints is refused at the kind's line, and `berth endpoints` reports it.
+@Suite struct EndpointTests {
+  static let folder = TestPaths.fixtures.appendingPathComponent("valid/endpoint-blue-green")
+
+  @Test func blueGreenEndpointValidatesWithoutDiagnostics() throws {
+    let validation = Validation.run(path: Self.folder.path, displayPath: "endpoint-blue-green")
+    #expect(validation.diagnostics.isEmpty, "\(validation.diagnostics.map(\.description).joined(separator: "\n"))")
+    let endpoint = try #require(validation.graph.endpoint(named: "scoring"))
+    #expect(endpoint.authMode == .key)
+    #expect(endpoint.traffic == ["blue": 90, "green": 10])
+    #expect(endpoint.mirrorTraffic == ["shadow": 20])
+    #expect(endpoint.effectiveListenAddress == "127.0.0.1")
+    // Edges: endpoint → compute target; service → endpoint.
+    #expect(validation.graph.dependencies[ResourceAddress(.endpoint, "scoring")] == [ResourceAddress(.computeTarget, "dev")])
+    #expect(
+      validation.graph.dependencies[ResourceAddress(.service, "blue")]?.contains(ResourceAddress(.endpoint, "scoring")) == true)
+  }
+
+  @Test func planRefusesAnEndpointNoProviderServesAtItsKindLine() async throws {
+    let store = InMemoryStateStore()
+    let reconciler = Reconciler(
+      targets: { _ in
+        Targets(providers: [RecordingTargetProvider(type: .local)], environmentBuilder: FakeEnvironmentBuilder())
+      },
+      openState: { _ in store })
+    let (prepared, diagnostics) = try await reconciler.prepare(path: Self.folder.path, observe: false)
+    let context = try #require(prepared, "\(diagnostics)")
+    let plan = reconciler.plan(context)
+    let errors = plan.diagnostics.filter { $0.severity == .error }
+    #expect(errors.count == 1)
+    let error = try #require(errors.first)
+    #expect(
+      error.message
+        == "endpoint 'scoring' is on compute target 'dev' of type local, where no provider of this build serves endpoints yet")
+    #expect(error.location?.line == 32, "the Endpoint's `kind:` line")
+    #expect(error.hint?.contains("auth_mode") == true)
+    // The plan still shows what an apply would do, with the endpoint's traffic as fields.
+    let action = try #require(plan.actions.first { $0.address == ResourceAddress(.endpoint, "scoring") })
+    #expect(action.kind == .provision)
+    #expect(action.changes.map(\.path).contains("traffic.blue"))
+  }
+
+  @Test func reportsShowWhatIsDeclaredAndWhatIsRecorded() throws {
+    let validation = Validation.run(path: Self.folder.path)
+    let recordedOnly = ResourceAddress(.endpoint, "retired")
+    let state = StateSnapshot(resources: [
+      recordedOnly: ResourceRecord(
+        address: recordedOnly, attributes: ["traffic.old": .int(100)],
+        outputs: ["scoring_uri": .string("http://127.0.0.1:8905/score")],
+        updatedAt: Date(timeIntervalSince1970: 0))
+    ])
+    let reports = EndpointReport.all(graph: validation.graph, state: state)
+    #expect(reports.map(\.name) == ["retired", "scoring"])
+    let scoring = try #require(reports.last?.declared)
+    #expect(scoring.deployments == ["blue", "green", "shadow"])
+    #expect(scoring.listen == "127.0.0.1:8900")
+    #expect(EndpointReport.shares(scoring.traffic) == "blue 90 %, green 10 %")
+    #expect(reports.last?.recorded == nil)
+    #expect(reports.first?.declared == nil)
+    #expect(reports.first?.scoringURI == "http://127.0.0.1:8905/score")
+    #expect(EndpointReport.recordedShares(reports.first!.recorded!, prefix: "traffic") == ["old": 100])
+  }
+
+  @Test func servicesReportNamesTheRecordedEndpoint() async throws {
+    let blue = ResourceAddress(.service, "blue")
+    let standalone = ResourceAddress(.service, "standalone")
+    let store = InMemoryStateStore(
+      StateSnapshot(resources: [
+        blue: ResourceRecord(
+          address: blue, attributes: ["compute_target": .string("dev"), "endpoint": .string("scoring")], outputs: [:],
+          updatedAt: Date(timeIntervalSince1970: 0)),
+        standalone: ResourceRecord(
+          address: standalone, attributes: ["compute_target": .string("dev")], outputs: [:],
+          updatedAt: Date(timeIntervalSince1970: 0)),
+      ]))
+    let reconciler = Reconciler(
+      targets: { _ in Targets(providers: [RecordingTargetProvider(type: .local)]) }, openState: { _ in store })
+    let reports = try await reconciler.services(path: Self.folder.path)
+    #expect(reports.map(\.name) == ["blue", "standalone"])
+    #expect(reports.map(\.endpoint) == ["scoring", nil])
+  }
+
+  @Test func keyAuthDefaultsFollowTheSeed() {
+    #expect(TargetSupport.keyAuthDefault(on: .local) == false)
+    #expect(TargetSupport.keyAuthDefault(on: .kubernetes) == true)
+  }
+
+  @Test func everyHonouredSettingIsADeploymentField() {
+    for (type, fields) in TargetSupport.honouredSettings {
+      for field in fields {
+        #expect(ManifestSchema.deployment.field(named: field) != nil, "\(type): \(field)")
+        let applies = ManifestSchema.deploymentFieldTargets[field]
+        #expect(applies == nil || applies!.contains(type), "\(field) is honoured on \(type) but does not apply there")
+      }
+    }
+  }
+
+  @Test func honouredSettingsDrawNoWarningAndSwitchesOffDrawNone() {
+    let spec = ServiceSpec(
+      computeTarget: "dev", models: [], inferenceConfig: "scoring",
+      deployment: [
+        "port": .int(8890), "worker_count": .int(2), "auth_enabled": .bool(false), "collect_model_data": .bool(true),
+        "replica_max_concurrent_requests": .int(2), "liveness_probe.period_seconds": .int(5),
+      ])
+    // liveness_probe does not apply to local at all: an error elsewhere, not an "ignored" warning.
+    #expect(TargetSupport.ignoredSettings(spec, on: .local) == ["collect_model_data", "replica_max_concurrent_requests"])
+    #expect(TargetSupport.ignoredSettings(spec, on: .kubernetes) == ["collect_model_data", "replica_max_concurrent_requests"])
+    #expect(TargetSupport.ignoredSettings(spec, on: .aci) == [], "no provider: planning fails before settings matter")
+  }
+}
