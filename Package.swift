@@ -85,7 +85,7 @@ let package = Package(
       name: "BerthCLI",
       dependencies: [
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthTargetLocal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "BerthStateSQLite", "BerthTargetLocal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
     .executableTarget(
@@ -95,12 +95,12 @@ let package = Package(
         "BerthState", "BerthTargetAPI",
       ],
       path: "Sources/BerthBench"),
-    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"]),
+    .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"], exclude: ["Fixtures"]),
     .testTarget(
       name: "BerthKitTests",
       dependencies: [
-        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthPlan", "BerthState", "BerthTargetAPI",
-        "BerthTargetLocal", "BerthGraph", "BerthModelStore",
+        "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthModelStore", "BerthPlan", "BerthState",
+        "BerthTargetAPI", "BerthTargetLocal", "BerthGraph",
       ],
       exclude: ["Fixtures", "Snapshots"]),
     .testTarget(

@@ -45,7 +45,7 @@ struct PipelineBench {
     let validate = await time { _ = Validation.run(path: root) }
     var context: Reconciler.Context?
     let prepare = try await time { context = try await reconciler.prepare(path: root).0 }
-    let store = try Composition.openState(context!.workspace.state)
+    let store = try Composition.openState(context!.workspace.state, .write)
     let snapshot = try await time { _ = try await store.snapshot() }
     let plan = await time { _ = reconciler.plan(context!) }
     return [("validate", validate), ("prepare", prepare), ("snapshot", snapshot), ("plan", plan)]

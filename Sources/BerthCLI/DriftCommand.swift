@@ -18,7 +18,8 @@ struct DriftCommand: AsyncParsableCommand {
     try await UserErrors.report {
       let terminal = Terminal(noColorFlag: output.noColor)
       let reconciler = Reconciler.standard()
-      let (context, diagnostics) = try await reconciler.prepare(path: manifests.path, overlays: manifests.overlay)
+      let (context, diagnostics) = try await reconciler.prepare(
+        path: manifests.path, overlays: manifests.overlay, access: .read)
       guard let context else {
         terminal.printDiagnostics(diagnostics)
         throw ExitCode(1)

@@ -14,7 +14,7 @@ struct ModelsCommand: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestOptions
 
     func run() async throws {
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
       let versions = try await store.snapshot().modelVersions
       if versions.isEmpty { print("No models registered yet. Run `berth apply`.") }
       for name in versions.keys.sorted() {
@@ -35,7 +35,7 @@ struct ModelsCommand: AsyncParsableCommand {
       guard let reference = ModelReference(parsing: model) else {
         throw ValidationError("'\(model)' is not NAME or NAME:VERSION")
       }
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
       let all = try await store.snapshot().modelVersions[reference.name] ?? []
       let chosen = reference.version.map { v in all.filter { $0.version == v } } ?? all
       guard !chosen.isEmpty else {

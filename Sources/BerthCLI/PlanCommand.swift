@@ -43,7 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
     let terminal = Terminal(noColorFlag: output.noColor)
     let reconciler = Reconciler.standard()
     let (context, diagnostics) = try await reconciler.prepare(
-      path: manifests.path, overlays: manifests.overlay, observe: !noRefresh)
+      path: manifests.path, overlays: manifests.overlay, observe: !noRefresh, access: .read)
     guard let context else {
       terminal.printDiagnostics(diagnostics)
       throw ExitCode(1)

@@ -2,6 +2,7 @@ import ArgumentParser
 import BerthKit
 import BerthModel
 import BerthState
+import BerthStateSQLite
 import Foundation
 
 /// `berth state`: read and repair recorded state.
@@ -16,7 +17,7 @@ struct StateCommand: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestOptions
 
     func run() async throws {
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
       let state = try await store.snapshot()
       for (address, record) in state.resources.sorted(by: { $0.key < $1.key }) {
         let updated = ISO8601DateFormatter().string(from: record.updatedAt)
@@ -32,7 +33,7 @@ struct StateCommand: AsyncParsableCommand {
 
     func run() async throws {
       guard let parsed = ResourceAddress(parsing: address) else { throw ValidationError("'\(address)' is not kind/name") }
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
       guard let record = try await store.snapshot().resources[parsed] else {
         throw ValidationError("\(parsed) is not in the state")
       }
@@ -61,7 +62,7 @@ struct StateCommand: AsyncParsableCommand {
 
     func run() async throws {
       guard let parsed = ResourceAddress(parsing: address) else { throw ValidationError("'\(address)' is not kind/name") }
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .write)
       let lock = try await store.acquire(operation: "state rm", who: Reconciler.defaultWho(), timeout: 0)
       defer { Task { try? await store.release(lock) } }
       guard try await store.removeRecord(parsed) else { throw ValidationError("\(parsed) is not in the state") }
@@ -75,8 +76,17 @@ struct StateCommand: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestOptions
 
     func run() async throws {
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
-      print(try await store.currentLock().map(\.description) ?? "The state is not locked.")
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
+      guard let lock = try await store.currentLock() else {
+        print("The state is not locked.")
+        return
+      }
+      print(lock.description)
+      if lock.holderIsGone {
+        print(
+          "The holder is gone: process \(lock.pid) no longer runs on this machine. The next apply takes the lock over, "
+            + "or run `berth state unlock \(lock.id)`.")
+      }
     }
   }
 
@@ -86,7 +96,7 @@ struct StateCommand: AsyncParsableCommand {
     @Argument(help: "The lock id printed by the command that found it.") var lockID: String
 
     func run() async throws {
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .write)
       let current = try await store.currentLock()
       guard try await store.forceUnlock(id: lockID) else {
         throw ValidationError(current.map { "no lock with id \(lockID); the current one is \($0)" } ?? "the state is not locked")
@@ -101,7 +111,7 @@ struct StateCommand: AsyncParsableCommand {
     @Option(help: "How many applies.") var limit = 10
 
     func run() async throws {
-      let (_, store, _) = try WorkspaceAccess.open(manifests)
+      let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
       let formatter = ISO8601DateFormatter()
       for apply in try await store.history(limit: limit) {
         print("#\(apply.id) \(apply.operation) by \(apply.who) at \(formatter.string(from: apply.startedAt)): \(apply.result)")

@@ -12,10 +12,10 @@ import Foundation
 /// kubernetes target, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
-  public static let openState: StateOpening = { location in
+  public static let openState: StateOpening = { location, access in
     switch location {
     case .sqlite(let path):
-      return try SQLiteStateStore(path: path)
+      return try SQLiteStateStore(path: path, access: access)
     case .postgres(let url):
       // Connects on first use; errors name the URL with its password hidden (`URLRedaction.redacted`).
       return try PostgresStateStore(url: url)

@@ -1,8 +1,14 @@
 import BerthGraph
+import BerthManifest
 import BerthModel
 import BerthModelStore
 import Crypto
 import Foundation
+
+/// A file that validated but could not be read when its bytes were measured, said at the manifest line naming it.
+public struct ContentReadError: Error, CustomStringConvertible {
+  public var description: String
+}
 
 /// Measures the bytes behind a graph: model files, conda files and source folders.
 enum ContentDigests {
@@ -22,7 +28,11 @@ enum ContentDigests {
       if let known = byPath[full] {
         digest = known
       } else {
-        digest = try hasher.digest(of: full).sha256
+        do {
+          digest = try hasher.digest(of: full).sha256
+        } catch {
+          throw Self.readError(full, shown: path, resource: resource, underlying: error)
+        }
         byPath[full] = digest
       }
       // Resolution settings change what is installed, so services using the environment must roll out again.
@@ -34,5 +44,26 @@ enum ContentDigests {
       }
     }
     return digests
+  }
+
+  /// Names the manifest line and what is wrong with the path now, instead of a Foundation error dump.
+  static func readError(_ full: String, shown: String, resource: Resource, underlying: Error) -> ContentReadError {
+    let field: String
+    switch resource.spec {
+    case .model: field = "path"
+    case .environment: field = "conda_file"
+    default: field = "source_directory"
+    }
+    let reason: String
+    switch FileCheck.kind(of: full) {
+    case .failure(let problem): reason = problem.description
+    case .success(.special(let kind)): reason = "it is a \(kind)"
+    case .success:
+      reason = FileCheck.unreadable(full)?.description ?? "a file in it cannot be read (\(type(of: underlying)))"
+    }
+    let location = "\(resource.location(of: field)): "
+    return ContentReadError(
+      description: "\(location)cannot read '\(shown)' of \(resource.address): \(reason)\n"
+        + "  hint: it was readable when the manifests were checked; fix its permissions or restore it, then plan again")
   }
 }

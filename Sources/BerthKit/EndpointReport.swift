@@ -72,7 +72,7 @@ extension Reconciler {
   public func endpoints(path: String, overlays: [String] = []) async throws -> [EndpointReport] {
     let validation = Validation.run(path: path, overlays: overlays)
     let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
-    let state = try await openState(workspace.state).snapshot()
+    let state = try await openState(workspace.state, .read).snapshot()
     return EndpointReport.all(graph: validation.graph, state: state)
   }
 }

@@ -2,6 +2,7 @@ import BerthGraph
 import BerthModel
 import BerthModelStore
 import BerthPlan
+import BerthState
 import BerthTargetAPI
 import Foundation
 
@@ -44,7 +45,7 @@ extension Reconciler {
       throw BuildError.localService(name)
     }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
-    let store = try openState(workspace.state)
+    let store = try openState(workspace.state, .read)
     let (context, _) = try await prepare(validation: validation, workspace: workspace, store: store, observe: false)
     let (desired, _) = DesiredState.build(context.input)
     guard let attributes = desired[address]?.attributes else { throw BuildError.unknownService(name, known: []) }

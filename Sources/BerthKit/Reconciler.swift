@@ -9,8 +9,8 @@ import BerthTargetAPI
 import Crypto
 import Foundation
 
-/// Opens the state store of a workspace.
-public typealias StateOpening = @Sendable (Workspace.StateLocation) throws -> any StateStoring & Locking
+/// Opens the state store of a workspace; with `.read` access nothing on disk is created or migrated.
+public typealias StateOpening = @Sendable (Workspace.StateLocation, StateAccess) throws -> any StateStoring & Locking
 
 /// The plan / apply / destroy loop: load manifests, measure content, read state and targets, plan, execute.
 public struct Reconciler: Sendable {
@@ -50,11 +50,15 @@ public struct Reconciler: Sendable {
   }
 
   /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
-  public func prepare(path: String, overlays: [String] = [], observe: Bool = true) async throws -> (Context?, [Diagnostic]) {
+  ///
+  /// `access` is `.read` for commands that only look (plan, drift, render): they never create or migrate state.
+  public func prepare(path: String, overlays: [String] = [], observe: Bool = true, access: StateAccess = .write)
+    async throws -> (Context?, [Diagnostic])
+  {
     let validation = Validation.run(path: path, overlays: overlays)
     guard validation.isValid else { return (nil, validation.diagnostics) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
-    let store = try openState(workspace.state)
+    let store = try openState(workspace.state, access)
     let (context, diagnostics) = try await prepare(validation: validation, workspace: workspace, store: store, observe: observe)
     return (context, diagnostics)
   }

@@ -32,7 +32,7 @@ extension Reconciler {
   public func render(path: String, overlays: [String] = [], service: String, imageReference: String? = nil) async throws
     -> RenderedService
   {
-    let (prepared, diagnostics) = try await prepare(path: path, overlays: overlays, observe: false)
+    let (prepared, diagnostics) = try await prepare(path: path, overlays: overlays, observe: false, access: .read)
     guard let context = prepared else {
       throw RenderError(
         "the manifests have errors:\n" + diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))

@@ -24,7 +24,7 @@ extension Reconciler {
   public func services(path: String, overlays: [String] = []) async throws -> [ServiceReport] {
     let validation = Validation.run(path: path, overlays: overlays)
     let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
-    let store = try openState(workspace.state)
+    let store = try openState(workspace.state, .read)
     let state = try await store.snapshot()
     let (observations, _) = await Observer(targets: targets(workspace)).observe(graph: validation.graph, state: state)
     return state.resources.filter { $0.key.kind == .service }.sorted { $0.key < $1.key }.map { address, record in
@@ -56,7 +56,7 @@ extension Reconciler {
   public func serviceLogs(path: String, overlays: [String] = [], service: String, tail: Int) async throws -> [String] {
     let validation = Validation.run(path: path, overlays: overlays)
     let workspace = try Workspace.resolve(validation.manifests.workspace, root: validation.manifests.root)
-    let state = try await openState(workspace.state).snapshot()
+    let state = try await openState(workspace.state, .read).snapshot()
     let address = ResourceAddress(.service, service)
     guard let record = state.resources[address], case .string(let targetName)? = record.attributes["compute_target"] else {
       throw LogsError(description: "service '\(service)' is not deployed")

@@ -66,6 +66,8 @@ public enum JSONSchemaGenerator {
       case .modelReference: result["pattern"] = SchemaPatterns.modelReference
       case .address: result["pattern"] = SchemaPatterns.address
       case .environmentVariable: result["pattern"] = SchemaPatterns.environmentVariable
+      case .registryAddress: result["pattern"] = SchemaPatterns.registryAddress
+      case .stateLocation: result["pattern"] = SchemaPatterns.stateLocation
       }
       return result
     case .integer(let minimum, let maximum):

@@ -43,7 +43,8 @@ public struct ManifestLoader: Sendable {
     }
     var resources: [Resource] = []
     var invalidAddresses: Set<ResourceAddress> = []
-    for (document, (resource, problems)) in zip(documents, validated) {
+    // A service decoded only to be checked comes with errors, so the set is invalid and never planned.
+    for (document, (resource, problems, _)) in zip(documents, validated) {
       diagnostics += problems
       if let resource {
         resources.append(resource)
@@ -106,12 +107,40 @@ public struct ManifestLoader: Sendable {
 
   static func loadFile(fullPath: String, display: String) -> FileOutcome {
     var outcome = FileOutcome(fullPath: fullPath, display: display)
-    guard let data = FileManager.default.contents(atPath: fullPath) else {
-      outcome.diagnostics.append(.error("cannot read '\(display)'"))
+    let start = SourceLocation(file: display, line: 1, column: 1)
+    let file: FileCheck.Regular
+    switch FileCheck.regularFile(fullPath) {
+    case .success(let regular): file = regular
+    case .failure(let problem):
+      // A FIFO or socket named *.yaml would block the read; what is not a regular file is not a manifest.
+      if case .notRegular = problem { return outcome }
+      outcome.diagnostics.append(.error("cannot read '\(display)': \(problem)", at: start))
       return outcome
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-      outcome.diagnostics.append(.error("'\(display)' is not UTF-8 text", at: SourceLocation(file: display, line: 1, column: 1)))
+    if file.size > ManifestLimits.fileBytes {
+      // Large YAML data files often sit beside manifests: only one that says it is Berth's is an error.
+      let head = FileCheck.head(of: fullPath, bytes: 64 << 10) ?? Data()
+      guard head.range(of: Data("berth/".utf8)) != nil else { return outcome }
+      outcome.isManifest = true
+      outcome.diagnostics.append(
+        .error(
+          "'\(display)' is \(file.size) bytes, more than the \(ManifestLimits.fileBytes) bytes a manifest file may have",
+          at: start, hint: "split the manifests into several files"))
+      return outcome
+    }
+    guard let data = FileManager.default.contents(atPath: fullPath) else {
+      outcome.diagnostics.append(.error("cannot read '\(display)'", at: start))
+      return outcome
+    }
+    guard Self.mayHoldBerthDocuments(data) else { return outcome }  // a conda file, a data file: never parsed
+    let bytes = [UInt8](data)
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let position = TextPosition.firstInvalidUTF8(in: bytes) ?? (line: 1, column: 1)
+      outcome.isManifest = true
+      outcome.diagnostics.append(
+        .error(
+          "'\(display)' is not UTF-8 text", at: SourceLocation(file: display, line: position.line, column: position.column),
+          hint: "save the file as UTF-8"))
       return outcome
     }
     let parsed = ManifestParser.documents(in: text, file: display)
@@ -130,6 +159,11 @@ public struct ManifestLoader: Sendable {
     }
     outcome.documents = berthDocuments.map { Document(node: $0, baseDirectory: baseDirectory) }
     return outcome
+  }
+
+  /// Whether a file's bytes can hold a Berth document at all: every one has a `kind` or an `apiVersion: berth/…`.
+  static func mayHoldBerthDocuments(_ data: Data) -> Bool {
+    data.range(of: Data("kind".utf8)) != nil || data.range(of: Data("berth/".utf8)) != nil
   }
 
   /// A document is Berth's when its apiVersion starts with `berth/`, or it has a `kind` but no apiVersion.

@@ -1,5 +1,4 @@
 import BerthModel
-import Yams
 
 /// A YAML node with its source location, the input of schema validation.
 public struct ManifestNode: Sendable {
@@ -19,10 +18,13 @@ public struct ManifestNode: Sendable {
 
   public var content: Content
   public var location: SourceLocation
+  /// A value already reported and replaced by null (an alias, a tag): later checks skip it instead of piling on.
+  public var isRefused = false
 
-  public init(content: Content, location: SourceLocation) {
+  public init(content: Content, location: SourceLocation, isRefused: Bool = false) {
     self.content = content
     self.location = location
+    self.isRefused = isRefused
   }
 
   /// A short name for the node's type, for "must be X, found Y" messages.
@@ -30,7 +32,7 @@ public struct ManifestNode: Sendable {
     switch content {
     case .scalar(.string, _): "string"
     case .scalar(.int, _): "integer"
-    case .scalar(.double, _): "number"
+    case .scalar(.double, let raw): ScalarResolution.isDecimalInteger(raw) ? "integer" : "number"
     case .scalar(.bool, _): "boolean"
     case .scalar(.null, _): "null"
     case .mapping: "mapping"
@@ -50,49 +52,18 @@ public struct ManifestNode: Sendable {
   }
 }
 
-extension ManifestNode {
-  /// Converts a Yams node, reporting non-string keys and aliases as diagnostics.
-  static func from(_ node: Node, file: String, diagnostics: inout [Diagnostic]) -> ManifestNode {
-    let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
-    switch node {
-    case .scalar(let scalar):
-      return ManifestNode(content: .scalar(Self.scalarValue(scalar), raw: scalar.string), location: location)
-    case .mapping(let mapping):
-      var entries: [(key: String, keyLocation: SourceLocation, value: ManifestNode)] = []
-      for (keyNode, valueNode) in mapping {
-        let keyLocation = SourceLocation(file: file, line: keyNode.mark?.line ?? 1, column: keyNode.mark?.column ?? 1)
-        guard case .scalar(let keyScalar) = keyNode else {
-          diagnostics.append(.error("mapping keys must be plain strings", at: keyLocation))
-          continue
-        }
-        entries.append((keyScalar.string, keyLocation, from(valueNode, file: file, diagnostics: &diagnostics)))
-      }
-      return ManifestNode(content: .mapping(entries), location: location)
-    case .sequence(let sequence):
-      return ManifestNode(
-        content: .sequence(sequence.map { from($0, file: file, diagnostics: &diagnostics) }), location: location)
-    case .alias:
-      diagnostics.append(.error("YAML aliases are not supported in manifests", at: location, hint: "write the value out"))
-      return ManifestNode(content: .scalar(.null, raw: ""), location: location)
-    }
-  }
-
-  /// Resolves a plain scalar's type as YAML 1.1 does (the rules PyYAML and editors apply), without regexes.
-  private static func scalarValue(_ scalar: Node.Scalar) -> Scalar {
-    switch scalar.style {
-    case .singleQuoted, .doubleQuoted, .literal, .folded:
-      return .string(scalar.string)
-    default:
-      return ScalarResolution.resolve(scalar.string)
-    }
-  }
-}
-
 /// Plain-scalar typing: null, booleans, decimal integers and floats; everything else is a string.
+///
+/// Booleans follow YAML 1.2 (`true`/`false` in three spellings): YAML 1.1's `yes`, `on`, `y`… are strings, so
+/// `enabled: yes` is refused with a hint rather than read as one of several half-supported spellings.
 enum ScalarResolution {
   static let nulls: Set<String> = ["", "~", "null", "Null", "NULL"]
-  static let trues: Set<String> = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
-  static let falses: Set<String> = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
+  static let trues: Set<String> = ["true", "True", "TRUE"]
+  static let falses: Set<String> = ["false", "False", "FALSE"]
+  /// YAML 1.1 spellings of booleans, named in the hint when a boolean field gets one.
+  static let yaml11Booleans: Set<String> = [
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+  ]
 
   static func resolve(_ text: String) -> ManifestNode.Scalar {
     if nulls.contains(text) { return .null }
@@ -101,8 +72,10 @@ enum ScalarResolution {
     guard let first = text.utf8.first, first == 43 || first == 45 || first == 46 || (first >= 48 && first <= 57) else {
       return .string(text)
     }
-    if isDecimalInteger(text), let value = Int(text.replacingOccurrences(of: "_", with: "")) {
-      return .int(value)
+    if isDecimalInteger(text) {
+      let digits = text.replacingOccurrences(of: "_", with: "")
+      // Past 64 bits it stays a number (typed "integer" by typeName) so range checks can name it.
+      return Int(digits).map(ManifestNode.Scalar.int) ?? .double(Double(digits) ?? .infinity)
     }
     if text.contains("."), isFloat(text), let value = Double(text) {
       return .double(value)

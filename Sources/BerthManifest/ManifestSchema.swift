@@ -37,7 +37,7 @@ public enum ManifestSchema {
   ])
 
   public static let registry = ObjectSchema([
-    FieldSchema("address", .string(), required: true, "Registry host, optionally with a repository prefix."),
+    FieldSchema("address", .string(.registryAddress), required: true, "Registry host, optionally with a repository prefix."),
     FieldSchema("username_env", .string(.environmentVariable), "Environment variable holding the user name."),
     FieldSchema("password_env", .string(.environmentVariable), "Environment variable holding the password or token."),
     FieldSchema("insecure", .boolean, "Use plain HTTP (local test registries only)."),
@@ -90,7 +90,7 @@ public enum ManifestSchema {
     switch kind {
     case .workspace:
       ObjectSchema([
-        FieldSchema("state", .string(), "`sqlite:PATH` (default `sqlite:.berth/state.db`) or a `postgres://` URL."),
+        FieldSchema("state", .string(.stateLocation), "`sqlite:PATH` (default `sqlite:.berth/state.db`) or a `postgres://` URL."),
         FieldSchema("model_store", .string(.relativePath), "Folder of registered model versions (default `.berth/models`)."),
         FieldSchema(
           "environment_cache", .string(.relativePath), "Folder of built Python environments (default `.berth/environments`)."),

@@ -30,9 +30,18 @@ struct PathRules {
     for resource in resources {
       switch resource.spec {
       case .model(let spec):
-        check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics)
+        if check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics) {
+          diagnostics += ModelContentRules.check(
+            resource.baseDirectory + "/" + spec.path, shown: spec.path, at: resource.location(of: "path"))
+        }
       case .environment(let spec):
-        check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics)
+        if check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics) {
+          let display = ((resource.location.file as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent(spec.condaFile)
+          diagnostics += CondaFileRules.check(
+            path: resource.baseDirectory + "/" + spec.condaFile, display: display,
+            reference: resource.location(of: "conda_file"))
+        }
       case .inferenceConfig(let spec):
         if check(spec.sourceDirectory, field: "source_directory", in: resource, expect: .folder, into: &diagnostics) {
           check(
@@ -43,7 +52,11 @@ struct PathRules {
         if case .string(let input)? = spec.deployment["input_path"] {
           check(input, field: "deployment.input_path", in: resource, expect: .folder, into: &diagnostics)
         }
-      case .workspace, .computeTarget, .endpoint:
+      case .workspace(let spec):
+        for (field, path) in [("model_store", spec.modelStore), ("environment_cache", spec.environmentCache)] {
+          checkStaysInside(path, field: field, in: resource, into: &diagnostics)
+        }
+      case .computeTarget, .endpoint:
         break
       }
     }
@@ -75,12 +88,30 @@ struct PathRules {
           hint: "files must live under the folder given to --dir"))
       return false
     }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) else {
+    let isDirectory: Bool
+    switch FileCheck.kind(of: full) {
+    case .failure(.missing):
       diagnostics.append(.error("\(expect.noun) '\(shown)' named by '\(field)' does not exist", at: location, hint: hint))
       return false
+    case .failure(let problem):
+      diagnostics.append(.error("cannot read '\(shown)' named by '\(field)': \(problem)", at: location, hint: hint))
+      return false
+    case .success(.special(let kind)):
+      // Reading a FIFO blocks forever; sockets and devices are not model or source files either.
+      diagnostics.append(
+        .error(
+          "'\(field)' must name a regular \(expect.noun), but '\(shown)' is a \(kind)", at: location,
+          hint: "Berth reads only regular files and folders"))
+      return false
+    case .success(.directory): isDirectory = true
+    case .success(.regular):
+      if let problem = FileCheck.unreadable(full) {
+        diagnostics.append(.error("cannot read '\(shown)' named by '\(field)': \(problem)", at: location, hint: hint))
+        return false
+      }
+      isDirectory = false
     }
-    switch (expect, isDirectory.boolValue) {
+    switch (expect, isDirectory) {
     case (.file, true):
       diagnostics.append(.error("'\(field)' must name a file, but '\(shown)' is a folder", at: location))
       return false
@@ -89,6 +120,30 @@ struct PathRules {
       return false
     default:
       return true
+    }
+  }
+
+  /// Workspace folders Berth writes to (model store, environment cache) must stay inside the manifest root.
+  private func checkStaysInside(
+    _ path: String, field: String, in resource: Resource, into diagnostics: inout [Diagnostic]
+  ) {
+    let location = resource.location(of: field)
+    if path.hasPrefix("/") || path.hasPrefix("~") {
+      diagnostics.append(
+        .error(
+          "'\(field)' must be relative to the manifest root, found absolute path '\(path)'", at: location,
+          hint: "Berth writes there; keep it inside the workspace (the default is under .berth/)"))
+      return
+    }
+    let full = Self.lexicallyNormalized(resource.baseDirectory + "/" + path)
+    // A folder that exists is judged by where its links lead; one not made yet by its written form.
+    let inside =
+      Self.realPath(full).map { Self.isInside($0, resolvedRoot) } ?? Self.isInside(full, Self.lexicallyNormalized(root))
+    if !inside {
+      diagnostics.append(
+        .error(
+          "path '\(path)' in '\(field)' escapes the manifest root", at: location,
+          hint: "Berth writes there; keep it inside the workspace (the default is under .berth/)"))
     }
   }
 

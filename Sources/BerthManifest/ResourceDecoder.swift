@@ -53,7 +53,7 @@ struct ResourceDecoder {
     case .model:
       return .model(
         ModelSpec(
-          path: spec["path"]!.stringValue!, description: spec["description"]?.stringValue,
+          path: Self.withoutTrailingSlashes(spec["path"]!.stringValue!), description: spec["description"]?.stringValue,
           tags: stringMap(spec["tags"]), properties: stringMap(spec["properties"])))
     case .environment:
       return .environment(
@@ -178,5 +178,12 @@ struct ResourceDecoder {
     case .scalar:
       break
     }
+  }
+
+  /// `model/` → `model`: Azure ML users write folders with a slash, and the copy of a folder must hash like its source.
+  static func withoutTrailingSlashes(_ path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return String(trimmed)
   }
 }

@@ -54,6 +54,10 @@ public enum StringFormat: Sendable {
   case address
   /// The name of an environment variable holding a secret.
   case environmentVariable
+  /// A registry host with an optional repository prefix; never with credentials.
+  case registryAddress
+  /// Where state lives: `sqlite:PATH`, or a `postgres://` / `postgresql://` URL.
+  case stateLocation
 }
 
 /// One field of a mapping.
@@ -93,5 +97,8 @@ public enum SchemaPatterns {
   public static let address =
     "^(workspace|Workspace|model|Model|environment|Environment|inferenceconfig|InferenceConfig|computetarget|ComputeTarget|endpoint|Endpoint|service|Service)/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
   public static let environmentVariable = "^[A-Za-z_][A-Za-z0-9_]*$"
+  /// No `@`: credentials in a registry address would be printed and recorded.
+  public static let registryAddress = "^[^@]+$"
+  public static let stateLocation = "^(sqlite:.+|postgres://.+|postgresql://.+)$"
   public static let nameMaxLength = 63
 }

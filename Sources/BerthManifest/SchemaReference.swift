@@ -53,6 +53,8 @@ public enum SchemaReference {
       case .modelReference: "`name` or `name:version`"
       case .address: "`kind/name`"
       case .environmentVariable: "environment variable name"
+      case .registryAddress: "registry host, no credentials"
+      case .stateLocation: "`sqlite:PATH` or `postgres://` URL"
       }
     case .integer(let minimum, let maximum):
       "integer" + range(minimum.map(String.init), maximum.map(String.init))

@@ -1,3 +1,4 @@
+import BerthState
 import Foundation
 
 #if canImport(Glibc)
@@ -31,5 +32,12 @@ struct ProcessIdentity: Hashable, Sendable {
   /// A short random lock id, easy to type into `berth state unlock`.
   static func newLockID() -> String {
     String(UUID().uuidString.lowercased().prefix(8))
+  }
+}
+
+extension LockInfo {
+  /// True when the holder ran on this machine and its process no longer exists; a holder elsewhere cannot be known gone.
+  public var holderIsGone: Bool {
+    host == ProcessIdentity.current.host && !ProcessIdentity.isAlive(pid: pid)
   }
 }

@@ -5,12 +5,12 @@ import GRDB
 
 extension ResourceRecord {
   init(sqliteRow row: Row) throws {
-    self.init(
-      address: try StoredForm.address(row["address"]),
-      attributes: try StoredForm.attributes(json: row["attributes"]),
-      outputs: try StoredForm.attributes(json: row["outputs"]),
-      dependencies: try StoredForm.decode([ResourceAddress].self, json: row["dependencies"]),
-      updatedAt: StoredForm.date(row["updated_at"]))
+    try self.init(
+      address: try StoredForm.address(row.decode(forColumn: "address")),
+      attributes: try StoredForm.attributes(json: row.decode(forColumn: "attributes")),
+      outputs: try StoredForm.attributes(json: row.decode(forColumn: "outputs")),
+      dependencies: try StoredForm.decode([ResourceAddress].self, json: row.decode(forColumn: "dependencies")),
+      updatedAt: StoredForm.date(row.decode(forColumn: "updated_at")))
   }
 
   /// Inserts or replaces this record.
@@ -33,11 +33,14 @@ extension ResourceRecord {
 
 extension ModelVersionRecord {
   init(sqliteRow row: Row) throws {
-    self.init(
-      name: row["name"], version: row["version"], sha256: row["sha256"], storePath: row["store_path"],
-      basename: row["basename"], sizeBytes: row["size_bytes"], fileCount: row["file_count"],
-      description: row["description"], tags: try StoredForm.decode([String: String].self, json: row["tags"]),
-      registeredAt: StoredForm.date(row["registered_at"]))
+    try self.init(
+      name: row.decode(forColumn: "name"), version: row.decode(forColumn: "version"), sha256: row.decode(forColumn: "sha256"),
+      storePath: row.decode(forColumn: "store_path"),
+      basename: row.decode(forColumn: "basename"), sizeBytes: row.decode(forColumn: "size_bytes"),
+      fileCount: row.decode(forColumn: "file_count"),
+      description: row.decode(forColumn: "description"),
+      tags: try StoredForm.decode([String: String].self, json: row.decode(forColumn: "tags")),
+      registeredAt: StoredForm.date(row.decode(forColumn: "registered_at")))
   }
 
   /// Inserts this version; registering a name and version twice is a bug and fails.
@@ -56,10 +59,11 @@ extension ModelVersionRecord {
 }
 
 extension LockInfo {
-  init(sqliteRow row: Row) {
-    self.init(
-      id: row["id"], who: row["who"], host: row["host"], pid: row["pid"], operation: row["operation"],
-      since: StoredForm.date(row["since"]))
+  init(sqliteRow row: Row) throws {
+    try self.init(
+      id: row.decode(forColumn: "id"), who: row.decode(forColumn: "who"), host: row.decode(forColumn: "host"),
+      pid: row.decode(forColumn: "pid"), operation: row.decode(forColumn: "operation"),
+      since: StoredForm.date(row.decode(forColumn: "since")))
   }
 
   func insert(_ db: Database) throws {
@@ -70,23 +74,26 @@ extension LockInfo {
 }
 
 extension ApplyRecord {
-  init(sqliteRow row: Row, actions: [ActionRecord]) {
-    let finished: Double? = row["finished_at"]
-    self.init(
-      id: row["id"], operation: row["operation"], who: row["who"], planDigest: row["plan_digest"],
-      startedAt: StoredForm.date(row["started_at"]), finishedAt: finished.map(StoredForm.date), result: row["result"],
+  init(sqliteRow row: Row, actions: [ActionRecord]) throws {
+    let finished: Double? = try row.decode(forColumn: "finished_at")
+    try self.init(
+      id: row.decode(forColumn: "id"), operation: row.decode(forColumn: "operation"), who: row.decode(forColumn: "who"),
+      planDigest: row.decode(forColumn: "plan_digest"),
+      startedAt: StoredForm.date(row.decode(forColumn: "started_at")), finishedAt: finished.map(StoredForm.date),
+      result: row.decode(forColumn: "result"),
       actions: actions)
   }
 }
 
 extension ActionRecord {
   init(sqliteRow row: Row) throws {
-    let outcomeText: String = row["outcome"]
+    let outcomeText: String = try row.decode(forColumn: "outcome")
     guard let outcome = ActionOutcome(rawValue: outcomeText) else {
       throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "bad action outcome '\(outcomeText)' in state"))
     }
-    self.init(
-      address: try StoredForm.address(row["address"]), action: row["action"], outcome: outcome, message: row["message"],
-      finishedAt: StoredForm.date(row["finished_at"]))
+    try self.init(
+      address: try StoredForm.address(row.decode(forColumn: "address")), action: row.decode(forColumn: "action"),
+      outcome: outcome, message: row.decode(forColumn: "message"),
+      finishedAt: StoredForm.date(row.decode(forColumn: "finished_at")))
   }
 }

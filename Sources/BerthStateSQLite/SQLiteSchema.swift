@@ -33,8 +33,10 @@ enum SQLiteSchema {
     }
   }
 
-  /// Refuses a database written by a newer Berth, before any migration touches it.
-  static func checkNotNewer(_ db: Database) throws {
+  /// Refuses a database written by a newer Berth, before any migration touches it; returns the version found
+  /// (0 for a database without Berth's tables).
+  @discardableResult
+  static func checkNotNewer(_ db: Database) throws -> Int {
     var found = 0
     if try db.tableExists("meta") {
       found = try Int.fetchOne(db, sql: "SELECT schema_version FROM meta WHERE slot = 1") ?? 0
@@ -46,6 +48,7 @@ enum SQLiteSchema {
     if found > supportedVersion {
       throw StateError.newerSchema(found: found, supported: supportedVersion)
     }
+    return found
   }
 
   private static func createTables(_ db: Database) throws {

@@ -20,8 +20,10 @@ extension SQLiteStateStore {
   }
 
   public func currentLock() async throws -> LockInfo? {
-    try await database.read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE slot = 1").map(LockInfo.init(sqliteRow:))
+    try await named {
+      try await database.read { db in
+        try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE slot = 1").map(LockInfo.init(sqliteRow:))
+      }
     }
   }
 
@@ -37,7 +39,7 @@ extension SQLiteStateStore {
     let identity = self.identity
     return try await database.write { db in
       if let row = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE slot = 1") {
-        let holder = LockInfo(sqliteRow: row)
+        let holder = try LockInfo(sqliteRow: row)
         // Only a process on this machine can be known dead; a remote holder must be unlocked by hand.
         guard holder.host == identity.host, !ProcessIdentity.isAlive(pid: holder.pid) else {
           return .held(holder)

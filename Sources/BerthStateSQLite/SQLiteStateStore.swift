@@ -18,27 +18,96 @@ public final class SQLiteStateStore: StateStoring, Locking, Sendable {
   let database: DatabaseQueue
   let identity: ProcessIdentity
 
-  /// Opens (creating it and its parent folders when missing) and migrates the database at `path`.
+  /// Opens the database at `path`. With `.write` access a missing file (and its parent folders) is created and an older
+  /// schema migrated, after copying the file beside itself; with `.read` nothing on disk is created or changed, and a
+  /// missing file reads as empty state held in memory.
   ///
-  /// Throws `StateError.newerSchema` when a newer Berth wrote the file; SQLite and file system
-  /// errors are thrown as they are.
-  public init(path: String = SQLiteStateStore.defaultPath, busyTimeout: TimeInterval = 10) throws {
-    let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-
+  /// Throws `StateFileError` naming the file when something that is not Berth state is there (an empty file, a
+  /// folder, garbage, a truncated database), and `StateError.newerSchema` when a newer Berth wrote it.
+  public init(path: String = SQLiteStateStore.defaultPath, busyTimeout: TimeInterval = 10, access: StateAccess = .write)
+    throws
+  {
+    let status = try SQLiteStateFile.inspect(path)
     var configuration = Configuration()
     configuration.busyMode = .timeout(busyTimeout)
-    configuration.prepareDatabase { db in try SQLiteConnectionSetup.prepare(db, patience: busyTimeout) }
-    let database = try DatabaseQueue(path: path, configuration: configuration)
-    try database.read(SQLiteSchema.checkNotNewer)
-    try SQLiteSchema.migrate(database)
+    // Reading leaves the journal mode alone: a Berth file is already WAL, and anything else is refused below.
+    configuration.prepareDatabase { db in
+      if access == .write { try SQLiteConnectionSetup.prepare(db, patience: busyTimeout) }
+    }
+    let database: DatabaseQueue
+    do {
+      if status == .missing && access == .read {
+        database = try DatabaseQueue(configuration: configuration)
+        try SQLiteSchema.migrate(database)
+      } else {
+        if status == .missing { try Self.create(path, configuration: configuration) }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        let version = try database.read(SQLiteSchema.checkNotNewer)
+        if version == 0 {
+          throw StateFileError(path: path, problem: .notBerthState)
+        }
+        if version < SQLiteSchema.supportedVersion {
+          guard access == .write else {
+            throw StateFileError(
+              path: path, problem: .needsMigration(found: version, supported: SQLiteSchema.supportedVersion))
+          }
+          if version > 0 { try database.backup(to: DatabaseQueue(path: path + ".v\(version).bak")) }
+          try SQLiteSchema.migrate(database)
+        }
+      }
+    } catch let error as DatabaseError {
+      throw StateFileError(path: path, problem: .unreadable(Self.reason(error)))
+    }
 
     self.path = path
     self.database = database
     self.identity = .current
   }
 
+  /// Makes a migrated database beside `path` and links it into place, so that no opener ever sees a half-made (empty)
+  /// state file; when another process got there first, its file is kept.
+  static func create(_ path: String, configuration: Configuration) throws {
+    let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+    let fresh = path + ".new-\(UUID().uuidString)"
+    defer {
+      for suffix in ["", "-wal", "-shm"] { unlink(fresh + suffix) }
+    }
+    do {
+      let database = try DatabaseQueue(path: fresh, configuration: configuration)
+      try SQLiteSchema.migrate(database)
+      try database.close()
+    }
+    if link(fresh, path) != 0 && errno != EEXIST {
+      throw StateFileError(path: path, problem: .unreadable("cannot create it: \(String(cString: strerror(errno)))"))
+    }
+  }
+
+  /// SQLite's own words without the SQL that failed: `file is not a database (SQLITE_NOTADB)`.
+  static func reason(_ error: DatabaseError) -> String {
+    "\(error.message ?? "SQLite error") (SQLite error \(error.resultCode.rawValue))"
+  }
+
   public func snapshot() async throws -> StateSnapshot {
+    try await named { try await self.readSnapshot() }
+  }
+
+  /// Runs a read, naming this file in any SQLite or decoding error (a database can be damaged after it opened fine).
+  func named<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch let error as DatabaseError {
+      throw StateFileError(path: path, problem: .unreadable(Self.reason(error)))
+    } catch let error as StateError {
+      throw error
+    } catch let error as CancellationError {
+      throw error
+    } catch {
+      throw StateFileError(path: path, problem: .unreadable("a recorded row cannot be read: \(error)"))
+    }
+  }
+
+  private func readSnapshot() async throws -> StateSnapshot {
     try await database.read { db in
       var snapshot = StateSnapshot(serial: try Self.serial(db))
       for row in try Row.fetchAll(db, sql: "SELECT * FROM resources") {
@@ -106,13 +175,17 @@ public final class SQLiteStateStore: StateStoring, Locking, Sendable {
   }
 
   public func history(limit: Int) async throws -> [ApplyRecord] {
+    try await named { try await self.readHistory(limit: limit) }
+  }
+
+  private func readHistory(limit: Int) async throws -> [ApplyRecord] {
     try await database.read { db in
       let applies = try Row.fetchAll(
         db, sql: "SELECT * FROM applies ORDER BY id DESC LIMIT ?", arguments: [max(0, limit)])
       return try applies.map { apply in
         let actions = try Row.fetchAll(
           db, sql: "SELECT * FROM apply_actions WHERE apply_id = ? ORDER BY seq", arguments: [apply["id"] as Int64])
-        return ApplyRecord(sqliteRow: apply, actions: try actions.map(ActionRecord.init(sqliteRow:)))
+        return try ApplyRecord(sqliteRow: apply, actions: try actions.map(ActionRecord.init(sqliteRow:)))
       }
     }
   }

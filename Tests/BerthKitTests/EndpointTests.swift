@@ -32,7 +32,7 @@ import Testing
       targets: { _ in
         Targets(providers: [RecordingTargetProvider(type: .local)], environmentBuilder: FakeEnvironmentBuilder())
       },
-      openState: { _ in store })
+      openState: { _, _ in store })
     let (prepared, diagnostics) = try await reconciler.prepare(path: Self.folder.path, observe: false)
     let context = try #require(prepared, "\(diagnostics)")
     let plan = reconciler.plan(context)
@@ -84,7 +84,7 @@ import Testing
           updatedAt: Date(timeIntervalSince1970: 0)),
       ]))
     let reconciler = Reconciler(
-      targets: { _ in Targets(providers: [RecordingTargetProvider(type: .local)]) }, openState: { _ in store })
+      targets: { _ in Targets(providers: [RecordingTargetProvider(type: .local)]) }, openState: { _, _ in store })
     let reports = try await reconciler.services(path: Self.folder.path)
     #expect(reports.map(\.name) == ["blue", "standalone"])
     #expect(reports.map(\.endpoint) == ["scoring", nil])

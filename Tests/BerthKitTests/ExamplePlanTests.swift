@@ -19,7 +19,7 @@ import Testing
           providers: [RecordingTargetProvider(type: .local), RecordingTargetProvider(type: .kubernetes)],
           environmentBuilder: FakeEnvironmentBuilder())
       },
-      openState: { _ in store })
+      openState: { _, _ in store })
     let scratch = NSTemporaryDirectory() + "berth-example-\(name)-\(UUID().uuidString.prefix(6))"
     try FileManager.default.copyItem(atPath: TestPaths.examples.appendingPathComponent(name).path, toPath: scratch)
     defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -14,7 +14,7 @@ import Testing
   {
     let reconciler = Reconciler(
       targets: { _ in Targets(providers: providers, environmentBuilder: FakeEnvironmentBuilder()) },
-      openState: { _ in store })
+      openState: { _, _ in store })
     let (context, diagnostics) = try await reconciler.prepare(
       path: TestPaths.examples.appendingPathComponent(example).path, observe: false)
     return (reconciler, try #require(context, "\(diagnostics)"))

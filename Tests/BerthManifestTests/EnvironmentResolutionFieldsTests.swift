@@ -7,7 +7,8 @@ import Testing
   func resource(_ spec: String) -> (Resource?, [Diagnostic]) {
     let yaml = "apiVersion: berth/v1\nkind: Environment\nmetadata: {name: e}\nspec:\n" + spec
     let (documents, _) = ManifestParser.documents(in: yaml, file: "env.yaml")
-    return DocumentValidator.resource(from: documents[0], baseDirectory: "/m")
+    let checked = DocumentValidator.resource(from: documents[0], baseDirectory: "/m")
+    return (checked.0, checked.1)
   }
 
   @Test func defaultsAreTheEraRuleWithUv() throws {

@@ -12,7 +12,9 @@ import Testing
   }
 
   @Test func quotedNumbersStayStrings() {
-    let (documents, _) = ManifestParser.documents(in: "a: \"8890\"\nb: 8890\nc: 1.5\nd: true\ne: ~\n", file: "m.yaml")
+    // Only Berth documents (with a kind) are converted in full.
+    let (documents, _) = ManifestParser.documents(
+      in: "kind: Model\na: \"8890\"\nb: 8890\nc: 1.5\nd: true\ne: ~\n", file: "m.yaml")
     let node = documents[0]
     #expect(node["a"]?.typeName == "string")
     #expect(node["b"]?.typeName == "integer")
@@ -70,5 +72,69 @@ import Testing
   @Test func validDocumentHasNoDiagnostics() {
     #expect(
       check("apiVersion: berth/v1\nkind: ComputeTarget\nmetadata: {name: local}\nspec: {type: aks, namespace: ml}\n").isEmpty)
+  }
+}
+
+@Suite struct YAMLDialectTests {
+  func parse(_ yaml: String) -> (ManifestNode?, [String]) {
+    let (documents, diagnostics) = ManifestParser.documents(in: yaml, file: "m.yaml")
+    return (documents.first, diagnostics.map(\.description))
+  }
+
+  @Test func onlyYAML12BooleansAreBooleans() {
+    let (node, _) = parse("kind: Model\na: true\nb: False\nc: yes\nd: on\ne: Y\n")
+    #expect(["a", "b"].map { node?[$0]?.typeName } == ["boolean", "boolean"])
+    #expect(["c", "d", "e"].map { node?[$0]?.typeName } == ["string", "string", "string"])
+  }
+
+  @Test func anAliasIsReportedWhereItIsWrittenAndNeverExpanded() {
+    let (node, messages) = parse("kind: Model\nbase: &b {port: 1}\nother:\n  - x\n  - *b\n")
+    #expect(
+      messages == [
+        "m.yaml:5:5: error: YAML alias '*b' is not supported in manifests\n  hint: write the value out (the anchor is at line 2)"
+      ])
+    guard case .sequence(let items)? = node?["other"]?.content else {
+      Issue.record("no list")
+      return
+    }
+    #expect(items.count == 2)
+    #expect(items[1].isRefused)
+  }
+
+  @Test func aMergeKeyIsReportedAtItsOwnLine() {
+    let (_, messages) = parse("kind: Model\nbase: &b {port: 1}\nspec:\n  <<: *b\n")
+    #expect(
+      messages == [
+        "m.yaml:4:3: error: YAML merge key '<<' is not supported in manifests\n  hint: write the fields out; overlays (--overlay) share settings between environments"
+      ])
+  }
+
+  @Test func strTagMakesAStringAndOtherTagsAreRefused() {
+    let (node, messages) = parse("kind: Model\na: !!str 18890\nb: !include other.yaml\n")
+    #expect(node?["a"]?.stringValue == "18890")
+    #expect(
+      messages == [
+        "m.yaml:3:4: error: YAML tag '!include' is not supported in manifests\n  hint: write the value itself; quote it to make it a string"
+      ])
+  }
+
+  @Test func hugeIntegersAreIntegersNotStrings() {
+    let (node, _) = parse("kind: Model\na: 99999999999999999999999\n")
+    #expect(node?["a"]?.typeName == "integer")
+  }
+
+  @Test func aControlByteIsReportedAtItsLine() {
+    let (_, messages) = parse("kind: Model\nspec:\n  a: \"x\u{7}y\"\n")
+    #expect(messages.first?.hasPrefix("m.yaml:3:") == true, "\(messages)")
+  }
+
+  @Test func anotherToolsDocumentIsNotWalked() {
+    let (node, messages) = parse("apiVersion: v1\nkind: ConfigMap\ndata: {a: 1}\n")
+    #expect(messages.isEmpty)
+    guard case .mapping(let entries)? = node?.content else {
+      Issue.record("not a mapping")
+      return
+    }
+    #expect(entries.isEmpty)
   }
 }

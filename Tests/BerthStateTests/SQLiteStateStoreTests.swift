@@ -144,12 +144,12 @@ import Testing
     }
   }
 
-  @Test func fileThatIsNotADatabaseFailsAsItIs() async throws {
+  @Test func fileThatIsNotADatabaseIsAnErrorNamingIt() async throws {
     try await withTemporaryDirectory { directory in
       let path = directory.path("state.db")
       try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: path))
-      let error = #expect(throws: (any Error).self) { try SQLiteStateStore(path: path) }
-      #expect(error != nil && !(error is StateError))
+      #expect(throws: StateFileError(path: path, problem: .notADatabase)) { try SQLiteStateStore(path: path) }
+      #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(repeating: 0x42, count: 4096))
     }
   }
 }

@@ -93,10 +93,9 @@ import Testing
       defer { writer.signal() }
       try await writer.expectLine("writing")
 
-      let clock = ContinuousClock()
-      let start = clock.now
+      // The other process holds its write transaction open for a second: this write must wait for it rather than
+      // fail with SQLITE_BUSY, and both writes must count (theirs adds 100, ours 1). No timing is asserted.
       try await store.importRecord(StateSample.service("s"))
-      #expect(start.duration(to: clock.now) >= .milliseconds(500))
       #expect(await writer.finish() == 0)
       #expect(try await store.snapshot().serial == 101)
     }

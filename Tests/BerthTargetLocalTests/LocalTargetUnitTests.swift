@@ -83,6 +83,10 @@ import Testing
       privileged.map(\.description) == [
         "services.yml:9:11: warning: port 80 is below 1024: listening on it needs root (or CAP_NET_BIND_SERVICE) and Berth does not run as root\n  hint: choose a port of 1024 or above, e.g. 8890"
       ])
+    // Without root, binding port 80 fails for lack of rights: that is the privileged warning only, not "in use".
+    #expect(
+      LocalValidation.diagnostics(Facts(port: 80, isRoot: false, isOwnProxy: false, isFree: false), service: "s", at: at)
+        == privileged)
     #expect(
       LocalValidation.diagnostics(Facts(port: 80, isRoot: true, isOwnProxy: false, isFree: true), service: "s", at: at).isEmpty)
     let taken = LocalValidation.diagnostics(

@@ -176,7 +176,7 @@ struct WatchHarness {
     let log = log
     let reconciler = Reconciler(
       targets: { _ in Targets(providers: [target], environmentBuilder: FakeEnvironmentBuilder()) },
-      openState: { _ in store }, now: { clock.now() }, who: "watch-test")
+      openState: { _, _ in store }, now: { clock.now() }, who: "watch-test")
     return ReconcileLoop(
       configuration: WatchConfiguration(
         path: workspace.path, interval: interval, selfHeal: selfHeal, parallelism: 4, shutdownTimeout: shutdownTimeout),

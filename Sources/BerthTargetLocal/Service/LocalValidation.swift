@@ -40,13 +40,15 @@ struct LocalValidation: Sendable {
   /// The warnings `facts` call for.
   static func diagnostics(_ facts: PortFacts, service: String, at location: SourceLocation?) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
-    if facts.port < 1024, !facts.isRoot {
+    let privileged = facts.port < 1024 && !facts.isRoot
+    if privileged {
       diagnostics.append(
         .warning(
           "port \(facts.port) is below 1024: listening on it needs root (or CAP_NET_BIND_SERVICE) and Berth does not run as root",
           at: location, hint: "choose a port of 1024 or above, e.g. 8890"))
     }
-    if !facts.isOwnProxy, !facts.isFree {
+    // Binding a privileged port fails for lack of rights, which says nothing about whether another program has it.
+    if !facts.isOwnProxy, !facts.isFree, !privileged {
       diagnostics.append(
         .warning(
           "port \(facts.port) is in use by another program on this machine; deploying '\(service)' will fail until it is free",
