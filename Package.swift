@@ -112,7 +112,7 @@ let package = Package(
       name: "BerthKitTests",
       dependencies: [
         "BerthKit", "BerthTesting", "BerthManifest", "BerthModel", "BerthModelStore", "BerthPlan", "BerthState",
-        "BerthTargetAPI", "BerthTargetLocal",
+        "BerthTargetAPI", "BerthTargetLocal", "BerthGraph",
       ],
       exclude: ["Fixtures", "Snapshots"]),
     .testTarget(
@@ -130,13 +130,14 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         "BerthGateway", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
-      ]),
-    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec"]),
+      ],
+      exclude: ["Fixtures"]),
+    .testTarget(name: "BerthPythonSpecTests", dependencies: ["BerthPythonSpec", "BerthModel"]),
     .testTarget(
       name: "BerthImageTests",
       dependencies: [
         "BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit", "BerthApply", "BerthModel", "BerthPlan",
-        "BerthState",
+        "BerthState", "BerthPythonSpec",
       ],
       exclude: ["Snapshots"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthStateSQLite", "BerthTesting", "BerthModel"]),

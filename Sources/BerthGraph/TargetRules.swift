@@ -38,6 +38,17 @@ enum TargetRules {
             at: service.location(of: "compute_target"),
             hint: "add `registry: {address: myregistry.azurecr.io, username_env: …, password_env: …}` to a Workspace spec"))
       }
+      // Images are built with uv; conda solves only on the local target (docs/environments-resolution.md).
+      if target.type != .local, let config = graph.inferenceConfig(named: spec.inferenceConfig),
+        let environment = graph[ResourceAddress(.environment, config.environment)],
+        case .environment(let environmentSpec) = environment.spec, environmentSpec.resolution.solver == .conda
+      {
+        diagnostics.append(
+          .error(
+            "environment '\(config.environment)' asks for 'solver: conda', but service '\(service.address.name)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue), whose images install dependencies with uv",
+            at: environment.location(of: "solver"),
+            hint: "remove 'solver: conda', or give container services an Environment without it"))
+      }
       if target.type == .local, let port = spec.int("port") {
         if let other = localPorts[port] {
           diagnostics.append(

@@ -31,10 +31,27 @@ struct DependencyLayer: Sendable {
     }
   }
 
+  /// The era bounds of the spec (the same rule as local environments), printed; `nil` when none apply.
+  func era(releaseDates: (any ReleaseDateLooking)?, progress: (String) -> Void) throws -> ResolutionEra.Plan? {
+    guard spec.eraRule, !ResolutionEra.pins(in: spec).isEmpty else { return nil }
+    guard let releaseDates else {
+      progress("warning: era rule not applied: this image builder has no release dates to read")
+      return nil
+    }
+    do {
+      let plan = try ResolutionEra.plan(for: spec, lookup: releaseDates)
+      for line in plan?.explanation ?? [] { progress(line) }
+      return plan
+    } catch {
+      throw ImageBuildError("cannot read the release dates of the pinned packages: \(error)", isRetryable: true)
+    }
+  }
+
   /// Installs into a scratch folder and returns the tree; the caller caches the written layer.
-  func tree(uv: String, python: String?, scratch: String, environment: [String: String], progress: (String) -> Void)
-    throws -> LayerTree
-  {
+  func tree(
+    uv: String, python: String?, scratch: String, environment: [String: String], era: ResolutionEra.Plan? = nil,
+    progress: (String) -> Void
+  ) throws -> LayerTree {
     let target = scratch + "/python"
     try? FileManager.default.removeItem(atPath: scratch)
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -44,6 +61,11 @@ struct DependencyLayer: Sendable {
       "pip", "install", "--quiet", "--target", target, "--python-platform", uvPlatform, "--python-version", pythonVersion,
       "--no-build", "-r", requirements,
     ]
+    if let constraints = spec.constraintsFileText {
+      try constraints.write(toFile: scratch + "/constraints.txt", atomically: true, encoding: .utf8)
+      arguments += ["-c", scratch + "/constraints.txt"]
+    }
+    arguments += era?.uvArguments ?? []
     if let python { arguments += ["--python", python] }
     progress("installing \(spec.requirements.count) requirements with uv for Python \(pythonVersion) (\(uvPlatform))")
     let (status, output) = try Self.run(uv, arguments, environment: environment)

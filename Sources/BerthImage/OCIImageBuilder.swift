@@ -14,15 +14,19 @@ public struct OCIImageBuilder: ImageBuilding {
   /// Called only when a dependencies layer must be built.
   public var locateTools: @Sendable () throws -> (uv: String, python: String?)
   public var http: HTTPClient
+  /// When each pin was released, for the era rule; `nil` installs without era bounds and says so.
+  public var releaseDates: (any ReleaseDateLooking)?
 
   public init(
     cacheDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-    locateTools: @escaping @Sendable () throws -> (uv: String, python: String?), http: HTTPClient = RegistryHTTP.client
+    locateTools: @escaping @Sendable () throws -> (uv: String, python: String?), http: HTTPClient = RegistryHTTP.client,
+    releaseDates: (any ReleaseDateLooking)? = nil
   ) {
     self.cacheDirectory = cacheDirectory
     self.environment = environment
     self.locateTools = locateTools
     self.http = http
+    self.releaseDates = releaseDates
   }
 
   public func build(_ request: ImageBuildRequest) async throws -> ImageBuildResponse {
@@ -41,9 +45,15 @@ public struct OCIImageBuilder: ImageBuilding {
     let progress = request.progress
     let spec: PythonEnvironmentSpec
     do {
-      spec = try CondaEnvironmentFile.load(path: deployment.condaFile).pythonEnvironmentSpec()
+      spec = try CondaEnvironmentFile.load(path: deployment.condaFile).pythonEnvironmentSpec(
+        resolution: deployment.environmentResolution)
     } catch let error as CondaFileError {
       throw ImageBuildError(error.message)
+    }
+    if spec.condaFileText != nil {
+      throw ImageBuildError(
+        "environment '\(deployment.environmentName)' asks for 'solver: conda', which only the local target supports; image dependencies are installed with uv"
+      )
     }
     let credentials = CredentialSource(environment: environment)
 
@@ -80,13 +90,14 @@ public struct OCIImageBuilder: ImageBuilding {
     let dependencies = DependencyLayer(
       spec: spec, pythonVersion: pythonVersion, uvPlatform: try DependencyLayer.uvPlatform(for: base.platform))
     let scratch = cacheDirectory + "/scratch-\(getpid())-\(Digest.encoded(dependencies.key).prefix(12))"
-    let (locateTools, environment) = (self.locateTools, self.environment)
+    let (locateTools, environment, releaseDates) = (self.locateTools, self.environment, self.releaseDates)
     let (dependencyLayer, dependenciesReused) = try await Self.onOwnThread {
       defer { try? FileManager.default.removeItem(atPath: scratch) }
       return try cache.layer(for: dependencies.key) {
         let tools = try locateTools()
+        let era = try dependencies.era(releaseDates: releaseDates, progress: progress)
         return try dependencies.tree(
-          uv: tools.uv, python: tools.python, scratch: scratch, environment: environment, progress: progress)
+          uv: tools.uv, python: tools.python, scratch: scratch, environment: environment, era: era, progress: progress)
       }
     }
     progress("dependencies layer \(dependenciesReused ? "reused" : "built") (\(Self.size(dependencyLayer.size)))")

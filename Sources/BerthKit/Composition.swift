@@ -42,7 +42,7 @@ public enum Composition {
       locateTools: {
         let found = try uv.locate()
         return (found.uv, found.python)
-      })
+      }, releaseDates: SimpleIndexReleaseDates(cacheDirectory: workspace.environmentCache + "/.release-dates"))
   }
 
   /// The path of the running executable, for commands that start Berth again (the port proxy).

@@ -2,6 +2,7 @@ import BerthGraph
 import BerthManifest
 import BerthModel
 import BerthModelStore
+import Crypto
 import Foundation
 
 /// A file that validated but could not be read when its bytes were measured, said at the manifest line naming it.
@@ -23,16 +24,22 @@ enum ContentDigests {
       case .workspace, .computeTarget, .endpoint, .service: continue
       }
       let full = resource.baseDirectory + "/" + path
+      let digest: String
       if let known = byPath[full] {
-        digests[address] = known
+        digest = known
       } else {
-        let digest: String
         do {
           digest = try hasher.digest(of: full).sha256
         } catch {
           throw Self.readError(full, shown: path, resource: resource, underlying: error)
         }
         byPath[full] = digest
+      }
+      // Resolution settings change what is installed, so services using the environment must roll out again.
+      if case .environment(let spec) = resource.spec, !spec.resolution.isDefault {
+        digests[address] = Hex.encode(
+          SHA256.hash(data: Data(([digest] + spec.resolution.canonicalLines).joined(separator: "\n").utf8)))
+      } else {
         digests[address] = digest
       }
     }

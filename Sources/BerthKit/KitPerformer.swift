@@ -95,7 +95,8 @@ struct KitPerformer: ActionPerforming {
     }
     let response = try await builder.build(
       EnvironmentBuildRequest(
-        name: action.address.name, condaFile: resource.baseDirectory + "/" + spec.condaFile, progress: context.progress))
+        name: action.address.name, condaFile: resource.baseDirectory + "/" + spec.condaFile, resolution: spec.resolution,
+        progress: context.progress))
     return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
   }
 

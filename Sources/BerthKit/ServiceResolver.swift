@@ -63,6 +63,7 @@ struct ServiceResolver: Sendable {
       condaFile: environmentResource.baseDirectory + "/" + environment.condaFile, environmentName: config.environment,
       environmentDigest: attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
       environmentVariables: environmentVariables(environment, spec),
-      settings: spec.deployment, computeTargetName: spec.computeTarget, computeTarget: target, labels: resource.labels)
+      settings: spec.deployment, computeTargetName: spec.computeTarget, computeTarget: target, labels: resource.labels,
+      environmentResolution: environment.resolution)
   }
 }

@@ -108,6 +108,14 @@ public enum ManifestSchema {
         FieldSchema("conda_file", .string(.relativePath), required: true, "Conda environment file, relative to this manifest."),
         FieldSchema("environment_variables", .stringMap, "Variables set in every process using the environment."),
         FieldSchema("description", .string(), "What the environment is for."),
+        FieldSchema(
+          "resolution", .string(.oneOf(EnvironmentResolution.Rule.allCases.map(\.rawValue))),
+          "era (default): unpinned packages resolve no newer than the newest pinned release; latest: newest versions."),
+        FieldSchema(
+          "pip_constraints", .list(.string()), "pip constraint lines (`numpy<2`) applied to listed and transitive packages."),
+        FieldSchema(
+          "solver", .string(.oneOf(EnvironmentResolution.Solver.allCases.map(\.rawValue))),
+          "uv (default): PyPI packages installed by uv; conda: micromamba or conda from PATH."),
       ])
     case .inferenceConfig:
       ObjectSchema([

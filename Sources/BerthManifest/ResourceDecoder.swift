@@ -60,7 +60,11 @@ struct ResourceDecoder {
         EnvironmentSpec(
           condaFile: spec["conda_file"]!.stringValue!,
           environmentVariables: stringMap(spec["environment_variables"]),
-          description: spec["description"]?.stringValue))
+          description: spec["description"]?.stringValue,
+          resolution: EnvironmentResolution(
+            rule: spec["resolution"]?.stringValue.flatMap(EnvironmentResolution.Rule.init(rawValue:)) ?? .era,
+            pipConstraints: strings(spec["pip_constraints"]),
+            solver: spec["solver"]?.stringValue.flatMap(EnvironmentResolution.Solver.init(rawValue:)) ?? .uv)))
     case .inferenceConfig:
       return .inferenceConfig(
         InferenceConfigSpec(

@@ -19,11 +19,17 @@ public struct EnvironmentSpec: Hashable, Sendable {
   public var condaFile: String
   public var environmentVariables: [String: String]
   public var description: String?
+  /// `resolution`, `pip_constraints` and `solver`.
+  public var resolution: EnvironmentResolution
 
-  public init(condaFile: String, environmentVariables: [String: String] = [:], description: String? = nil) {
+  public init(
+    condaFile: String, environmentVariables: [String: String] = [:], description: String? = nil,
+    resolution: EnvironmentResolution = EnvironmentResolution()
+  ) {
     self.condaFile = condaFile
     self.environmentVariables = environmentVariables
     self.description = description
+    self.resolution = resolution
   }
 }
 

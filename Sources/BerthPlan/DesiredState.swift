@@ -44,6 +44,12 @@ public enum DesiredState {
       case .environment(let spec):
         attributes["conda_file"] = .string(spec.condaFile)
         for (key, value) in spec.environmentVariables { attributes["environment_variables.\(key)"] = .string(value) }
+        // Written only when set, so plans of environments that do not use them stay as they were.
+        if spec.resolution.rule != .era { attributes["resolution"] = .string(spec.resolution.rule.rawValue) }
+        if spec.resolution.solver != .uv { attributes["solver"] = .string(spec.resolution.solver.rawValue) }
+        if !spec.resolution.pipConstraints.isEmpty {
+          attributes["pip_constraints"] = .list(spec.resolution.pipConstraints.map(FieldValue.string))
+        }
         if let digest { attributes["content.sha256"] = .string(digest) }
       case .inferenceConfig(let spec):
         attributes["source_directory"] = .string(spec.sourceDirectory)

@@ -13,6 +13,12 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
   public var pipDependencies: [String]
   /// Problems noticed while reading that do not stop parsing.
   public var warnings: [String]
+  /// `file:line:col` of each conda dependency, parallel to `condaDependencies` (empty when not parsed from a file).
+  public var condaDependencyLocations: [String] = []
+  /// `file:line:col` of each pip line, parallel to `pipDependencies` (empty when not parsed from a file).
+  public var pipDependencyLocations: [String] = []
+  /// The file's raw text, for solvers that read the file themselves (`solver: conda`).
+  public var text: String?
 
   /// Creates a file value directly.
   public init(
@@ -49,6 +55,7 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
       throw CondaFileError("\(source) must be a YAML mapping with 'name', 'channels' and 'dependencies'.")
     }
     var file = CondaEnvironmentFile()
+    file.text = yaml
     file.name = mapping["name"]?.string
     file.channels = try stringList(mapping["channels"], key: "channels", source: source)
     guard let dependencies = mapping["dependencies"] else { return file }
@@ -58,13 +65,15 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
     for entry in entries {
       if let text = entry.scalar?.string {
         file.condaDependencies.append(text)
+        file.condaDependencyLocations.append(location(source, entry))
       } else if let nested = entry.mapping {
         for (key, value) in nested {
           guard key.string == "pip" else {
-            file.warnings.append("\(source)\(at(key)): ignored unknown dependency section '\(key.string ?? "?")'.")
+            file.warnings.append("\(location(source, key)): ignored unknown dependency section '\(key.string ?? "?")'.")
             continue
           }
           file.pipDependencies += try stringList(value, key: "pip", source: source)
+          file.pipDependencyLocations += value.sequence.map { $0.map { location(source, $0) } } ?? []
         }
       } else {
         throw CondaFileError("\(source)\(at(entry)): each dependency must be a string or a 'pip:' list.")
@@ -89,5 +98,19 @@ public struct CondaEnvironmentFile: Sendable, Hashable {
 
   private static func at(_ node: Node) -> String {
     node.mark.map { ":\($0.line)" } ?? ""
+  }
+
+  private static func location(_ source: String, _ node: Node) -> String {
+    node.mark.map { "\(source):\($0.line):\($0.column)" } ?? source
+  }
+
+  /// `file:line:col: ` of conda dependency `index`, or empty when unknown.
+  func condaPrefix(_ index: Int) -> String {
+    index < condaDependencyLocations.count ? condaDependencyLocations[index] + ": " : ""
+  }
+
+  /// `file:line:col: ` of pip line `index`, or empty when unknown.
+  func pipPrefix(_ index: Int) -> String {
+    index < pipDependencyLocations.count ? pipDependencyLocations[index] + ": " : ""
   }
 }

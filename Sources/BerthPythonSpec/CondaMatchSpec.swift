@@ -10,11 +10,16 @@ struct CondaMatchSpec: Equatable {
   var build: String?
   /// The bracket part (`[version='>=1']`) that was present, if any.
   var bracket: String?
+  /// The channel before `::` (`conda-forge::numpy`), if any.
+  var channel: String?
 
   /// Splits `text`; returns `nil` when it does not start with a package name.
   init?(_ text: String) {
     var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-    if let channelEnd = rest.range(of: "::") { rest = rest[channelEnd.upperBound...] }
+    if let channelEnd = rest.range(of: "::") {
+      channel = String(rest[..<channelEnd.lowerBound])
+      rest = rest[channelEnd.upperBound...]
+    }
     if let open = rest.firstIndex(of: "[") {
       bracket = String(rest[open...])
       rest = rest[..<open]

@@ -26,6 +26,29 @@ public enum CondaPackageMapping {
     "py-opencv": "installed as 'opencv-python-headless' (no GUI support).",
   ]
 
+  /// Why dropping a conda-only package is harmless, for the common ones; the warning says so.
+  static let dropReasons: [String: String] = [
+    "mkl": "PyPI's numpy and scipy wheels bundle OpenBLAS instead",
+    "mkl-service": "PyPI's numpy and scipy wheels bundle OpenBLAS instead",
+    "intel-openmp": "PyPI wheels that need OpenMP bundle their own runtime",
+    "cudatoolkit": "PyPI's torch and tensorflow wheels bundle the CUDA libraries they need",
+    "cudnn": "PyPI's torch and tensorflow wheels bundle the CUDA libraries they need",
+    "libgcc": "the machine's C runtime is used",
+    "libgcc-ng": "the machine's C runtime is used",
+    "_libgcc_mutex": "it only orders conda's own installs",
+    "_openmp_mutex": "it only orders conda's own installs",
+  ]
+
+  /// Why a conda package cannot be installed from PyPI at all, or `nil` when it can be tried.
+  ///
+  /// R packages (`r-base`, `r-*`) are refused rather than dropped: a model that needs R does not run without it.
+  static func refusal(_ name: String) -> String? {
+    if name == "r" || name == "r-base" || name.hasPrefix("r-") {
+      return "'\(name)' is an R package; PyPI has no R. Use 'solver: conda' on a machine with micromamba, or drop it."
+    }
+    return nil
+  }
+
   /// Conda names that pip already provides and that are skipped silently.
   public static let implicit: Set<String> = ["pip", "python", "wheel"]
 

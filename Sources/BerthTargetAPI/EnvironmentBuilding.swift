@@ -10,11 +10,17 @@ public struct EnvironmentBuildRequest: Sendable {
   public var name: String
   /// Absolute path of the conda file.
   public var condaFile: String
+  /// The Environment's `resolution`, `pip_constraints` and `solver`.
+  public var resolution: EnvironmentResolution
   public var progress: @Sendable (String) -> Void
 
-  public init(name: String, condaFile: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+  public init(
+    name: String, condaFile: String, resolution: EnvironmentResolution = EnvironmentResolution(),
+    progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
     self.name = name
     self.condaFile = condaFile
+    self.resolution = resolution
     self.progress = progress
   }
 }

@@ -37,6 +37,8 @@ public struct ServiceDeployment: Hashable, Sendable {
   public var condaFile: String
   public var environmentName: String
   public var environmentDigest: String
+  /// The Environment's `resolution`, `pip_constraints` and `solver`.
+  public var environmentResolution: EnvironmentResolution
   public var environmentVariables: [String: String]
   /// Deployment settings by manifest name.
   public var settings: [String: FieldValue]
@@ -50,8 +52,9 @@ public struct ServiceDeployment: Hashable, Sendable {
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
     settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
-    image: ContainerImage? = nil, instance: String? = nil
+    image: ContainerImage? = nil, instance: String? = nil, environmentResolution: EnvironmentResolution = EnvironmentResolution()
   ) {
+    self.environmentResolution = environmentResolution
     self.name = name
     self.instance = instance ?? name
     self.revision = revision

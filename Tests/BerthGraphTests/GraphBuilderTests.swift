@@ -70,4 +70,26 @@ import Testing
       Array(base.dropFirst()) + [service("web", port: 8000)], invalid: [ResourceAddress(.model, "m")])
     #expect(diagnostics.isEmpty)
   }
+
+  @Test func condaSolverIsRefusedForContainerTargetsAtItsLine() {
+    let environment = Resource(
+      address: ResourceAddress(.environment, "e"),
+      spec: .environment(EnvironmentSpec(condaFile: "c.yaml", resolution: EnvironmentResolution(solver: .conda))),
+      location: SourceLocation(file: "env.yaml", line: 1, column: 1),
+      fieldLocations: ["solver": SourceLocation(file: "env.yaml", line: 6, column: 11)], baseDirectory: "/m")
+    let resources =
+      base.filter { $0.address.kind != .environment } + [
+        environment,
+        resource(ResourceAddress(.workspace, "w"), .workspace(WorkspaceSpec(registry: RegistryReference(address: "r.example")))),
+        resource(ResourceAddress(.computeTarget, "aks"), .computeTarget(ComputeTargetSpec(type: .kubernetes))),
+        service("local-web", port: 8000),
+        resource(
+          ResourceAddress(.service, "aks-web"),
+          .service(ServiceSpec(computeTarget: "aks", models: [ModelReference(name: "m")], inferenceConfig: "ic"))),
+      ]
+    let diagnostics = GraphBuilder.build(resources).diagnostics
+    #expect(diagnostics.count == 1)
+    #expect(diagnostics.first?.location == SourceLocation(file: "env.yaml", line: 6, column: 11))
+    #expect(diagnostics.first?.message.hasPrefix("environment 'e' asks for 'solver: conda', but service 'aks-web'") == true)
+  }
 }

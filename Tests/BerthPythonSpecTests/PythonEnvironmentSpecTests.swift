@@ -23,16 +23,31 @@ import Testing
     let optioned = PythonEnvironmentSpec(
       pythonVersion: "3.9", requirements: ["numpy==1.26.4"], installerOptions: ["--pre"])
     #expect(base != optioned.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64"))
+    var latest = spec
+    latest.eraRule = false
+    #expect(base != latest.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64"))
+    var constrained = spec
+    constrained.constraints = ["scipy<1.11"]
+    #expect(base != constrained.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64"))
+    var conda = spec
+    conda.condaFileText = "dependencies: [numpy]"
+    #expect(base != conda.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64"))
+    var otherConda = spec
+    otherConda.condaFileText = "dependencies: [scipy]"
+    #expect(
+      conda.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64")
+        != otherConda.contentHash(interpreterVersion: "3.9.18", platform: "linux-x86_64"))
   }
 
   @Test func canonicalEncodingIsReadable() {
     let spec = PythonEnvironmentSpec(pythonVersion: nil, requirements: ["b", "A"])
     #expect(
       spec.canonicalEncoding(interpreterVersion: "3.11.7", platform: "linux-x86_64") == """
-        berth-python-environment:v1
+        berth-python-environment:v2
         python:*
         interpreter:3.11.7
         platform:linux-x86_64
+        resolution:era-v1
         requirement:A
         requirement:b
 

@@ -29,18 +29,23 @@ import Testing
     #expect(found.majorMinor == "3.8")
   }
 
-  @Test func fallsBackToDefaultPython3WithAWarning() throws {
+  @Test func refusesToSubstituteAnotherVersion() throws {
     let root = try Scratch.directory()
     defer { try? FileManager.default.removeItem(atPath: root) }
     try Self.fakePython(at: root + "/bin/python3", executable: "/real/default/python3", version: "3.11.7")
-    let locator = PythonInterpreterLocator(environment: ["PATH": root + "/bin", "PYENV_ROOT": root + "/none"])
+    try Self.fakePython(at: root + "/pyenv/versions/3.9.18/bin/python3", executable: "/real/3.9/python3", version: "3.9.18")
+    let locator = PythonInterpreterLocator(environment: ["PATH": root + "/bin", "PYENV_ROOT": root + "/pyenv"])
 
-    let found = try locator.locate(version: "3.7")
-    #expect(found.path == "/real/default/python3")
-    #expect(found.version == "3.11.7")
-    #expect(found.warnings.count == 1)
-    #expect(found.warnings[0].contains("Python 3.7 was requested"))
-    #expect(try locator.locate(version: nil).warnings.isEmpty)
+    do {
+      let found = try locator.locate(version: "3.7")
+      Issue.record("expected an error, got \(found)")
+    } catch let error as LocalTargetError {
+      #expect(error.kind == .interpreterNotFound)
+      #expect(error.message.hasPrefix("Python 3.7 is not installed on this machine"))
+      #expect(error.message.contains("found 3.9"))
+      #expect(error.message.contains("does not substitute another version"))
+    }
+    #expect(try locator.locate(version: nil).path == "/real/default/python3")
   }
 
   @Test func failsClearlyWithoutAnyPython() {

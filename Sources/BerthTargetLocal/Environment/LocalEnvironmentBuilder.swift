@@ -34,23 +34,35 @@ public struct LocalEnvironmentBuilder: EnvironmentBuilding {
 
   /// Builds (or reuses) the environment and reports `python_version`, `environment_hash` and `reused`.
   public func build(_ request: EnvironmentBuildRequest) async throws -> EnvironmentBuildResponse {
-    let prepared = try await prepare(condaFile: request.condaFile, progress: request.progress)
+    let prepared = try await prepare(
+      condaFile: request.condaFile, resolution: request.resolution, progress: request.progress)
     return EnvironmentBuildResponse(outputs: prepared.outputs, message: prepared.message)
   }
 
   /// The environment for `condaFile`, built now unless cached; throws `TargetError`.
-  public func prepare(condaFile: String, progress: @escaping @Sendable (String) -> Void = { _ in })
-    async throws -> PreparedEnvironment
-  {
+  public func prepare(
+    condaFile: String, resolution: EnvironmentResolution = EnvironmentResolution(),
+    progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) async throws -> PreparedEnvironment {
     try await reportingTargetErrors {
       let spec: PythonEnvironmentSpec
       do {
-        spec = try CondaEnvironmentFile.load(path: condaFile).pythonEnvironmentSpec()
+        spec = try CondaEnvironmentFile.load(path: condaFile).pythonEnvironmentSpec(resolution: resolution)
       } catch let error as CondaFileError {
         throw LocalTargetError(.invalidCondaFile, error.message)
       }
-      let interpreter = try locator.locate(version: spec.pythonVersion)
-      for warning in spec.warnings + interpreter.warnings { progress("warning: \(warning)") }
+      for warning in spec.warnings { progress(Self.warningLine(warning)) }
+      let interpreter: PythonInterpreter
+      if spec.condaFileText != nil {
+        // Conda brings its own Python from the file's channels; the hash names the requested version.
+        interpreter = PythonInterpreter(path: "conda", version: "conda-python-\(spec.pythonVersion ?? "any")")
+      } else {
+        do {
+          interpreter = try locator.locate(version: spec.pythonVersion)
+        } catch let error as LocalTargetError where error.kind == .interpreterNotFound {
+          throw LocalTargetError(error.kind, (spec.pythonLocation.map { "\($0): " } ?? "") + error.message)
+        }
+      }
       let built = try await builder.build(spec, interpreter: interpreter) { line in
         // Installer chatter stays out of the apply output; the builder's own steps are worth showing.
         if line.hasPrefix("==> ") { progress(String(line.dropFirst(4))) }
@@ -58,6 +70,17 @@ public struct LocalEnvironmentBuilder: EnvironmentBuilding {
       return PreparedEnvironment(
         environment: built, interpreter: interpreter, marker: EnvironmentMarker.read(root: built.root))
     }
+  }
+}
+
+extension LocalEnvironmentBuilder {
+  /// `conda.yaml:7:5: warning: Dropped …` for warnings that start with a location, `warning: …` otherwise.
+  static func warningLine(_ warning: String) -> String {
+    let parts = warning.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+    if parts.count == 4, Int(parts[1]) != nil, Int(parts[2]) != nil {
+      return "\(parts[0]):\(parts[1]):\(parts[2]): warning:\(parts[3])"
+    }
+    return "warning: \(warning)"
   }
 }
 

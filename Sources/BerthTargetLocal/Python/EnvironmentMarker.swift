@@ -26,6 +26,8 @@ public struct EnvironmentMarker: Sendable, Hashable, Codable {
   public var builtAt: Date
   /// How long installing took, in seconds.
   public var buildSeconds: Double
+  /// The bounds the era rule added, one line each with its reason (empty when none).
+  public var resolution: [String]? = nil
 
   /// Reads the marker of the environment at `root`, or `nil` when absent or unreadable.
   public static func read(root: String) -> EnvironmentMarker? {

@@ -51,18 +51,24 @@ public struct PythonEnvironmentBuilder: Sendable {
   public let cacheDirectory: String
   /// Installer choices and limits.
   public let options: Options
-  private let runner: any CommandRunning
-  private let environment: [String: String]
+  let runner: any CommandRunning
+  let environment: [String: String]
+  let releaseDates: (any ReleaseDateLooking)?
 
   /// Creates a builder for the cache at `cacheDirectory`.
+  ///
+  /// `releaseDates` answers the era rule's question (when was each pin released); by default the
+  /// index's JSON simple API, cached under `<cache>/.release-dates`.
   public init(
     cacheDirectory: String, options: Options = Options(), runner: any CommandRunning = SpawnedCommandRunner(),
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    environment: [String: String] = ProcessInfo.processInfo.environment,
+    releaseDates: (any ReleaseDateLooking)? = nil
   ) {
     self.cacheDirectory = (cacheDirectory as NSString).standardizingPath
     self.options = options
     self.runner = runner
     self.environment = environment
+    self.releaseDates = releaseDates
   }
 
   /// The content hash `spec` gets with `interpreter` on this platform.
@@ -120,10 +126,14 @@ public struct PythonEnvironmentBuilder: Sendable {
         return BuiltEnvironment(root: root, hash: hash, reused: true, duration: clock.now - start)
       }
       sweepLeftovers(of: hash)
-      let staging = cacheDirectory + "/\(hash).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      // Conda bakes its prefix into binaries, so a conda environment is built in place; its marker,
+      // written last, is still what makes it complete.
+      let inPlace = spec.condaFileText != nil
+      if inPlace { try? FileManager.default.removeItem(atPath: root) }
+      let staging = inPlace ? root : cacheDirectory + "/\(hash).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
       do {
         try populate(staging, finalRoot: root, spec: spec, hash: hash, interpreter: interpreter, onOutput: onOutput)
-        try publish(staging, as: root)
+        if !inPlace { try publish(staging, as: root) }
       } catch {
         try? FileManager.default.removeItem(atPath: staging)
         throw error
@@ -155,21 +165,47 @@ public struct PythonEnvironmentBuilder: Sendable {
   ) throws {
     let clock = ContinuousClock()
     let start = clock.now
-    let installer = chooseInstaller(interpreter: interpreter, onOutput: onOutput)
-    onOutput("==> creating Python \(interpreter.version) environment \(hash.prefix(12)) with \(installer.label)")
-    let create = installer.createCommand(root: staging, interpreter: interpreter)
-    try step("Creating the virtual environment", create, installer: installer, onOutput: onOutput)
+    let installer: EnvironmentInstaller
+    var requirementsText = spec.requirementsFileText
+    if let condaFileText = spec.condaFileText {
+      guard let conda = CondaTool(runner: runner, environment: childEnvironment).find() else {
+        throw LocalTargetError(
+          .environmentBuildFailed,
+          "The Environment asks for 'solver: conda', but neither micromamba nor conda is on PATH. Install micromamba (its channels must be reachable), or remove 'solver: conda' to install from PyPI with uv."
+        )
+      }
+      installer = conda
+      onOutput("==> creating environment \(hash.prefix(12)) with \(installer.label) from the conda file and its channels")
+      let file = cacheDirectory + "/\(hash).environment.yml"
+      defer { try? FileManager.default.removeItem(atPath: file) }
+      try write(condaFileText, to: file)
+      try step(
+        "Creating the conda environment", installer.condaCreateCommand(root: staging, file: file), installer: installer,
+        onOutput: onOutput)
+      // The conda file's own pip section was installed by the solver; only the scoring server may be missing.
+      requirementsText = CondaEnvironmentFile.scoringServerPackage + "\n"
+    } else {
+      installer = chooseInstaller(interpreter: interpreter, onOutput: onOutput)
+      onOutput("==> creating Python \(interpreter.version) environment \(hash.prefix(12)) with \(installer.label)")
+      let create = installer.createCommand(root: staging, interpreter: interpreter)
+      try step("Creating the virtual environment", create, installer: installer, onOutput: onOutput)
+    }
 
+    let era = spec.condaFileText == nil ? eraPlan(spec, installer: installer, onOutput: onOutput) : nil
     let requirements = staging + "/berth-requirements.txt"
-    do {
-      try spec.requirementsFileText.write(toFile: requirements, atomically: true, encoding: .utf8)
-    } catch {
-      throw LocalTargetError(.fileSystem, "Cannot write '\(requirements)': \(error.localizedDescription)")
+    try write(requirementsText, to: requirements)
+    var constraints: String?
+    if let text = spec.constraintsFileText {
+      constraints = staging + "/berth-constraints.txt"
+      try write(text, to: constraints!)
+      onOutput("==> constraints from pip_constraints: \(spec.constraints.joined(separator: " "))")
     }
     onOutput("==> installing \(spec.requirements.count) requirement(s): \(spec.requirements.joined(separator: " "))")
     try step(
-      "Installing the requirements", installer.installCommand(root: staging, requirements: requirements),
-      installer: installer, onOutput: onOutput)
+      "Installing the requirements",
+      installer.installCommand(
+        root: staging, requirements: requirements, constraints: constraints, extra: era?.uvArguments ?? []),
+      installer: installer, onOutput: onOutput, eraApplied: era != nil)
 
     guard FileManager.default.isExecutableFile(atPath: staging + "/bin/azmlinfsrv") else {
       throw LocalTargetError(
@@ -177,10 +213,7 @@ public struct PythonEnvironmentBuilder: Sendable {
         "The environment installed without error but has no 'azmlinfsrv' program; make sure '\(CondaEnvironmentFile.scoringServerPackage)' is not excluded or pinned to a version without it."
       )
     }
-    try step(
-      "Checking that the scoring server imports",
-      (staging + "/bin/python", ["-c", "import azureml_inference_server_http"]), installer: installer,
-      onOutput: onOutput)
+    try verifyImports(root: staging, spec: spec, eraApplied: era != nil, onOutput: onOutput)
 
     let freezeCommand = installer.freezeCommand(root: staging)
     let freeze = try? runner.run(
@@ -190,7 +223,7 @@ public struct PythonEnvironmentBuilder: Sendable {
       hash: hash, spec: spec, interpreterPath: interpreter.path, interpreterVersion: interpreter.version,
       platform: PlatformIdentity.current, installer: installer.label,
       installedPackages: freeze.flatMap { $0.succeeded ? $0.outputLines.filter { $0.contains("==") } : nil } ?? [],
-      builtAt: Date(), buildSeconds: (clock.now - start).inSeconds)
+      builtAt: Date(), buildSeconds: (clock.now - start).inSeconds, resolution: era?.explanation ?? [])
     do {
       try marker.write(root: staging)
     } catch {
@@ -228,7 +261,7 @@ public struct PythonEnvironmentBuilder: Sendable {
   /// Runs one build step, turning a failure into an error with the output tail.
   private func step(
     _ title: String, _ invocation: (executable: String, arguments: [String]), installer: EnvironmentInstaller,
-    onOutput: (String) -> Void
+    onOutput: (String) -> Void, eraApplied: Bool = false
   ) throws {
     let command = Command(
       invocation.executable, invocation.arguments, environment: childEnvironment, workingDirectory: cacheDirectory,
@@ -240,18 +273,30 @@ public struct PythonEnvironmentBuilder: Sendable {
         result.timedOut
         ? "timed out after \(options.installTimeout.map { "\($0)" } ?? "?")"
         : "failed with exit code \(result.exitCode)"
-      let hint =
+      var hint =
         InstallerOutput.looksUnsatisfiable(tail)
         ? " The requested packages or versions cannot be installed (together); adjust the dependencies in the conda file."
         : ""
+      if eraApplied, !hint.isEmpty {
+        hint +=
+          " Unpinned packages were limited to the era of the pins; pin them, or set 'resolution: latest' on the Environment."
+      }
       throw LocalTargetError(
         .environmentBuildFailed, "\(title) \(reason) (\(installer.label)).\(hint)",
         isRetryable: result.timedOut || InstallerOutput.looksTransient(tail), outputTail: tail)
     }
   }
 
+  private func write(_ text: String, to path: String) throws {
+    do {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw LocalTargetError(.fileSystem, "Cannot write '\(path)': \(error.localizedDescription)")
+    }
+  }
+
   /// The environment installers run with: no leaked virtualenv or Python path, no uv config or downloads.
-  private var childEnvironment: [String: String] {
+  var childEnvironment: [String: String] {
     var child = environment
     for key in ["VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"] {
       child.removeValue(forKey: key)

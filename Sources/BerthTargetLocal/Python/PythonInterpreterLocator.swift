@@ -5,9 +5,12 @@ import Foundation
 ///
 /// Search order: `pythonX.Y` on `PATH`, then
 /// `$PYENV_ROOT/versions/X.Y*/bin/python3` (newest patch first, default
-/// root `~/.pyenv`), then `python3` on `PATH` with a warning. Every candidate
-/// is executed to learn its real path and exact version, so pyenv shims that
-/// fail for versions that are not active are skipped.
+/// root `~/.pyenv`); `python3` on `PATH` only when no version is requested.
+/// A requested version the machine lacks is an error, never another
+/// version: packages pinned for 3.10 may not exist for 3.12. (uv's managed
+/// Pythons would download from outside PyPI, so they are not used.) Every
+/// candidate is executed to learn its real path and exact version, so pyenv
+/// shims that fail for versions that are not active are skipped.
 public struct PythonInterpreterLocator: Sendable {
   private let runner: any CommandRunning
   private let environment: [String: String]
@@ -28,15 +31,14 @@ public struct PythonInterpreterLocator: Sendable {
       for candidate in candidates(for: majorMinor) {
         if let found = probe(candidate), found.majorMinor == majorMinor { return found }
       }
+      let available = installedVersions()
+      throw LocalTargetError(
+        .interpreterNotFound,
+        "Python \(majorMinor) is not installed on this machine (looked for python\(majorMinor) on PATH and in \(pyenvRoot)/versions\(available.isEmpty ? "" : "; found \(available.joined(separator: ", "))")). Berth does not substitute another version. Install it (for example 'pyenv install \(majorMinor)') or change 'python=' in the conda file."
+      )
     }
     for candidate in ExecutableSearch.candidates(named: "python3", searchPath: environment["PATH"]) {
-      guard var found = probe(candidate) else { continue }
-      if let majorMinor, found.majorMinor != majorMinor {
-        found.warnings.append(
-          "Python \(majorMinor) was requested but is not installed (looked for python\(majorMinor) on PATH and in \(pyenvRoot)/versions); using Python \(found.version) at \(found.path) instead."
-        )
-      }
-      return found
+      if let found = probe(candidate) { return found }
     }
     throw LocalTargetError(
       .interpreterNotFound,
@@ -61,6 +63,18 @@ public struct PythonInterpreterLocator: Sendable {
       }
     }
     return result
+  }
+
+  /// `major.minor` versions under `$PYENV_ROOT/versions`, for the error message.
+  private func installedVersions() -> [String] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: pyenvRoot + "/versions")) ?? []
+    let versions = Set(
+      entries.compactMap { entry -> String? in
+        let parts = entry.split(separator: ".")
+        guard parts.count >= 2, parts[0] == "3", Int(parts[1]) != nil else { return nil }
+        return "\(parts[0]).\(parts[1])"
+      })
+    return versions.sorted { Int($0.dropFirst(2))! < Int($1.dropFirst(2))! }
   }
 
   private var pyenvRoot: String {

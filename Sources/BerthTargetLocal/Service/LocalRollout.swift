@@ -34,8 +34,18 @@ struct LocalRollout: Sendable {
         isRetryable: false)
     }
     progress("building environment…")
-    let prepared = try await provider.environments.prepare(condaFile: deployment.condaFile, progress: progress)
+    let prepared = try await provider.environments.prepare(
+      condaFile: deployment.condaFile, resolution: deployment.environmentResolution, progress: progress)
     progress(prepared.message)
+    if let missing = EntryScriptImports.missing(
+      python: prepared.environment.pythonPath, sourceDirectory: deployment.sourceDirectory,
+      entryScript: deployment.entryScript, runner: SpawnedCommandRunner()), !missing.isEmpty
+    {
+      throw TargetError(
+        EntryScriptImports.message(
+          missing, entryScript: deployment.sourceDirectory + "/" + deployment.entryScript,
+          environmentName: deployment.environmentName))
+    }
 
     let starter = RevisionStarter(provider: provider, deployment: deployment, service: layout, progress: progress)
     let busyPorts = Set([publicPort] + inventory.revisions.compactMap(\.port))
