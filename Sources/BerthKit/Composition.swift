@@ -18,7 +18,7 @@ public enum Composition {
       return try SQLiteStateStore(path: path, access: access)
     case .postgres(let url):
       // Connects on first use; errors name the URL with its password hidden (`URLRedaction.redacted`).
-      return try PostgresStateStore(url: url)
+      return try PostgresStateStore(url: url, access: access)
     }
   }
 

@@ -42,6 +42,14 @@ struct PostgresSchema: Sendable {
     [(1, version1)]
   }
 
+  /// The schema version recorded in `meta`, or nil when no Berth state was ever written here. Reads only.
+  func existingVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int? {
+    let rows = try await connection.rows("SELECT to_regclass(\("\(quoted).meta")) IS NOT NULL", logger: logger)
+    guard try rows.first?.decode(Bool.self) == true else { return nil }
+    let version = try await connection.rows("SELECT schema_version FROM \(unescaped: meta) WHERE slot = 1", logger: logger)
+    return try version.first?.decode(Int.self) ?? 0
+  }
+
   /// Brings the schema up to `supportedVersion` in one transaction, refusing one written by a newer Berth.
   func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
     try await PostgresTransaction.run(on: connection, logger: logger) { connection in

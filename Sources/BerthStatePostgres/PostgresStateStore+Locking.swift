@@ -53,7 +53,7 @@ extension PostgresStateStore {
   public func currentLock() async throws -> LockInfo? {
     let schema = self.schema
     let logger = self.logger
-    return try await withConnection("read lock") { connection in
+    return try await withConnection("read lock", ifAbsent: .some(nil)) { connection in
       try await Self.holder(on: connection, schema: schema, logger: logger, patience: 0)
     }
   }

@@ -25,17 +25,18 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   static let lockPollInterval = Duration.milliseconds(200)
 
   /// Understands `url` without connecting; throws `StateError.badLocation` (password hidden) when it cannot.
-  public convenience init(url: String) throws {
-    try self.init(location: PostgresStateLocation(url: url))
+  public convenience init(url: String, access: StateAccess = .write) throws {
+    try self.init(location: PostgresStateLocation(url: url), access: access)
   }
 
-  public init(location: PostgresStateLocation) {
+  /// With `.read` access the store never creates or migrates its schema: state nobody wrote reads as empty.
+  public init(location: PostgresStateLocation, access: StateAccess = .write) {
     var logger = Logger(label: "berth.state.postgres")
     logger.logLevel = .critical  // PostgresNIO's own logging is not for berth's users
     self.location = location
     self.schema = PostgresSchema(name: location.schema)
     self.opener = ConnectionOpener(configuration: location.configuration, location: location.description, logger: logger)
-    self.shared = SharedConnection(opener: opener, schema: schema)
+    self.shared = SharedConnection(opener: opener, schema: schema, access: access)
     self.identity = (Self.hostName(), getpid())
   }
 
@@ -50,7 +51,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   public func snapshot() async throws -> StateSnapshot {
     let schema = self.schema
     let logger = self.logger
-    return try await withConnection("read state") { connection in
+    return try await withConnection("read state", ifAbsent: StateSnapshot()) { connection in
       try await PostgresTransaction.run(on: connection, logger: logger, readOnly: true) { connection in
         let serial = try await connection.rows(
           "SELECT serial FROM \(unescaped: schema.meta) WHERE slot = 1", logger: logger
@@ -168,7 +169,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   public func history(limit: Int) async throws -> [ApplyRecord] {
     let schema = self.schema
     let logger = self.logger
-    return try await withConnection("read history") { connection in
+    return try await withConnection("read history", ifAbsent: []) { connection in
       try await PostgresTransaction.run(on: connection, logger: logger, readOnly: true) { connection in
         var applies: [ApplyRecord] = []
         let rows = try await connection.rows(
@@ -227,13 +228,14 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
   /// loses the record of an action that already happened.
   @discardableResult
   func withConnection<T: Sendable>(
-    _ operation: String, evenIfCancelled: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    _ operation: String, evenIfCancelled: Bool = false, ifAbsent empty: T? = nil,
+    _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
     let shared = self.shared
     let location = self.location.description
     let work: @Sendable () async throws -> T = {
       do {
-        return try await shared.withConnection(body)
+        return try await shared.withConnection(ifAbsent: empty, body)
       } catch {
         throw PostgresStateError.wrapping(error, location: location, operation: operation)
       }

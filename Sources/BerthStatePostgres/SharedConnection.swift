@@ -1,8 +1,11 @@
+import BerthState
 import Foundation
 import PostgresNIO
 
-/// The store's connection for reads and writes: opened (and the schema migrated) on first use,
+/// The store's connection for reads and writes: opened (and, with write access, the schema migrated) on first use,
 /// opened again after it broke, and lent to one operation at a time so that transactions never interleave.
+///
+/// With read access nothing is created or migrated: a schema Berth never wrote reads as empty state.
 actor SharedConnection {
   private let opener: ConnectionOpener
   private let schema: PostgresSchema
@@ -10,8 +13,12 @@ actor SharedConnection {
   private var busy = false
   private var waiting: [CheckedContinuation<Void, Never>] = []
   private var closed = false
+  private let access: StateAccess
+  /// Read access only: no Berth schema exists here yet.
+  private var absent = false
 
-  init(opener: ConnectionOpener, schema: PostgresSchema) {
+  init(opener: ConnectionOpener, schema: PostgresSchema, access: StateAccess = .write) {
+    self.access = access
     self.opener = opener
     self.schema = schema
   }
@@ -23,10 +30,14 @@ actor SharedConnection {
   /// Runs `body` with the connection once every earlier operation finished.
   ///
   /// A connection that a failure left closed is dropped, so the next operation connects again.
-  func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+  /// Lends the connection to `body`; with read access and no Berth schema yet, answers `empty` instead (when given).
+  func withConnection<T: Sendable>(ifAbsent empty: T? = nil, _ body: @Sendable (PostgresConnection) async throws -> T)
+    async throws -> T
+  {
     await takeTurn()
     defer { passTurn() }
     let connection = try await open()
+    if absent, let empty { return empty }
     do {
       return try await body(connection)
     } catch {
@@ -50,7 +61,16 @@ actor SharedConnection {
     connection = nil
     let fresh = try await opener.connect()
     do {
-      try await schema.migrate(fresh, logger: opener.logger)
+      switch access {
+      case .write:
+        try await schema.migrate(fresh, logger: opener.logger)
+      case .read:
+        let version = try await schema.existingVersion(fresh, logger: opener.logger)
+        if let version, version > PostgresSchema.supportedVersion {
+          throw StateError.newerSchema(found: version, supported: PostgresSchema.supportedVersion)
+        }
+        absent = version == nil
+      }
     } catch {
       try? await fresh.close()
       throw error
