@@ -124,10 +124,15 @@ struct PathRules {
   }
 
   /// Workspace folders Berth writes to (model store, environment cache) must stay inside the manifest root.
+  ///
+  /// The environment cache alone may be an absolute path: a machine-wide cache shared by workspaces is a deliberate
+  /// choice (environments are immutable once built and keyed by their content), while a relative path that climbs
+  /// out of the root (`../../..`) is an accident. The model store is the workspace's registry and stays inside.
   private func checkStaysInside(
     _ path: String, field: String, in resource: Resource, into diagnostics: inout [Diagnostic]
   ) {
     let location = resource.location(of: field)
+    if field == "environment_cache", path.hasPrefix("/") { return }
     if path.hasPrefix("/") || path.hasPrefix("~") {
       diagnostics.append(
         .error(

@@ -212,16 +212,17 @@ import Testing
     #expect(harness.metrics.snapshot.cycles[.error] == 6)
   }
 
-  @Test func aStopDuringAnApplyLetsItFinishAndReleasesTheLock() async throws {
+  /// Real sleeps here (the stop must cut them short); the time limit only guards against a hang.
+  @Test(.timeLimit(.minutes(1))) func aStopDuringAnApplyLetsItFinishAndReleasesTheLock() async throws {
     let harness = try WatchHarness()
     let stop = WatchStop()
     harness.target.deploySeconds = 0.2
     harness.target.onDeploy = { stop.request() }
     var loop = harness.loop(selfHeal: true, shutdownTimeout: 30)
-    loop.sleep = { try await Task.sleep(for: .seconds($0)) }
-    let started = Date()
+    let sleeps = CompletedSleeps()
+    loop.sleep = { try await sleeps.sleep($0) }
     await loop.run(until: stop)
-    #expect(Date().timeIntervalSince(started) < 10)
+    #expect(sleeps.completed.isEmpty, "the loop slept out an interval after the stop: \(sleeps.completed)")
     #expect(await harness.store.currentLock() == nil)
     #expect(await harness.store.snapshot().resources[web] != nil, "the running apply finished")
     #expect(harness.metrics.snapshot.cycles[.ok] == 1)
@@ -229,16 +230,18 @@ import Testing
     #expect(harness.log.events("apply_abandoned").isEmpty)
   }
 
-  @Test func aStopDuringAnEndlessApplyAbandonsItAfterTheTimeoutAndReleasesTheLock() async throws {
+  /// An hour-long deploy: returning at all proves it was abandoned; the time limit turns a wait into a failure.
+  @Test(.timeLimit(.minutes(1))) func aStopDuringAnEndlessApplyAbandonsItAfterTheTimeoutAndReleasesTheLock() async throws {
     let harness = try WatchHarness()
     let stop = WatchStop()
     harness.target.deploySeconds = 3600
     harness.target.onDeploy = { stop.request() }
     var loop = harness.loop(selfHeal: true, shutdownTimeout: 0.2)
-    loop.sleep = { try await Task.sleep(for: .seconds($0)) }
-    let started = Date()
+    let sleeps = CompletedSleeps()
+    loop.sleep = { try await sleeps.sleep($0) }
     await loop.run(until: stop)
-    #expect(Date().timeIntervalSince(started) < 10)
+    // Only the 0.2 s shutdown timeout may run out; no interval is slept out after the stop.
+    #expect(sleeps.completed.allSatisfy { $0 <= 0.2 }, "slept out: \(sleeps.completed)")
     #expect(await harness.store.currentLock() == nil)
     #expect(await harness.store.snapshot().resources[web] == nil)
     #expect(await harness.store.history(limit: 1).first?.result == "failed")
@@ -258,5 +261,18 @@ import Testing
     await task.value
     #expect(Date().timeIntervalSince(started) < 5)
     #expect(!harness.metrics.snapshot.alive)
+  }
+}
+
+/// Real sleeps, remembering the length of those that ran to their end (a stop cancels the others).
+final class CompletedSleeps: @unchecked Sendable {
+  private let lock = NSLock()
+  private var lengths: [TimeInterval] = []
+
+  var completed: [TimeInterval] { lock.withLock { lengths } }
+
+  func sleep(_ seconds: TimeInterval) async throws {
+    try await Task.sleep(for: .seconds(seconds))
+    lock.withLock { lengths.append(seconds) }
   }
 }
