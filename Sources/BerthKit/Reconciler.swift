@@ -52,12 +52,14 @@ public struct Reconciler: Sendable {
   /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
   ///
   /// `access` is `.read` for commands that only look (plan, drift, render): they never create or migrate state.
-  public func prepare(path: String, overlays: [String] = [], observe: Bool = true, access: StateAccess = .write)
-    async throws -> (Context?, [Diagnostic])
-  {
+  /// `workspaceRoot` is where the Workspace's relative paths (state, model store, caches) start when that is not the
+  /// manifest root: `berth watch --git` reads each commit from a folder of its own but keeps one `.berth/`.
+  public func prepare(
+    path: String, overlays: [String] = [], observe: Bool = true, access: StateAccess = .write, workspaceRoot: String? = nil
+  ) async throws -> (Context?, [Diagnostic]) {
     let validation = Validation.run(path: path, overlays: overlays)
     guard validation.isValid else { return (nil, validation.diagnostics) }
-    let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
+    let workspace = try Workspace.resolve(validation.graph.workspace, root: workspaceRoot ?? validation.manifests.root)
     let store = try openState(workspace.state, access)
     let (context, diagnostics) = try await prepare(validation: validation, workspace: workspace, store: store, observe: observe)
     return (context, diagnostics)
@@ -99,8 +101,10 @@ public struct Reconciler: Sendable {
   }
 
   /// Runs a plan under the state lock. A plan made earlier (saved to a file) is refused if state or inputs changed.
+  /// With a `source`, every record the apply writes says which commit it came from (`SourceCommit`).
   public func apply(
-    _ plan: Plan, context: Context, parallelism: Int, events: @escaping @Sendable (ExecutionEvent) -> Void
+    _ plan: Plan, context: Context, parallelism: Int, source: SourceCommit? = nil,
+    events: @escaping @Sendable (ExecutionEvent) -> Void
   ) async throws -> ExecutionSummary {
     let fresh = try await context.store.snapshot()
     guard fresh.serial == plan.fingerprint.stateSerial else {
@@ -117,7 +121,8 @@ public struct Reconciler: Sendable {
       graph: context.input.graph, recorded: context.input.state, targets: context.targets,
       modelStore: ModelStore(root: context.workspace.modelStore, hasher: ContentHasher(cache: context.hashCache)),
       catalog: ModelCatalog(context.input.state.modelVersions), now: now)
-    let summary = await Executor(store: store, performer: performer, parallelism: parallelism, now: now, events: events)
+    let stamped: any ActionPerforming = source.map { SourceStampingPerformer(inner: performer, source: $0) } ?? performer
+    let summary = await Executor(store: store, performer: stamped, parallelism: parallelism, now: now, events: events)
       .run(plan, applyID: applyID)
     try await store.finishApply(id: applyID, result: summary.isSuccess ? "succeeded" : "failed", at: now())
     context.hashCache.save()
