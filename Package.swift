@@ -23,6 +23,7 @@ let package = Package(
     .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
     .target(name: "BerthProcess"),
+    .target(name: "BerthGit", dependencies: ["BerthProcess"]),
     .target(
       name: "BerthPythonSpec",
       dependencies: ["BerthModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
@@ -81,9 +82,10 @@ let package = Package(
     .target(
       name: "BerthWatch",
       dependencies: [
-        "BerthKit", "BerthApply", "BerthModel", "BerthPlan", "BerthState",
+        "BerthKit", "BerthApply", "BerthModel", "BerthPlan", "BerthState", "BerthGit", "BerthGraph",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
     .target(
       name: "BerthTesting",
@@ -96,7 +98,7 @@ let package = Package(
       name: "BerthCLI",
       dependencies: [
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthStateSQLite", "BerthTargetLocal", "BerthGateway",
+        "BerthStateSQLite", "BerthTargetLocal", "BerthGateway", "BerthGit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -154,7 +156,10 @@ let package = Package(
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthModel"]),
     .testTarget(
       name: "BerthWatchTests",
-      dependencies: ["BerthWatch", "BerthKit", "BerthModel", "BerthState", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting"],
+      dependencies: [
+        "BerthWatch", "BerthKit", "BerthModel", "BerthState", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthGit",
+        "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
+      ],
       exclude: ["Snapshots"]),
     .testTarget(
       name: "BerthGatewayTests",

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -8,26 +9,45 @@ final class MetricsRequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
   private let handler: MetricsServer.Handler
   private let maxHeadBytes: Int
-  private var pending: (MetricsServer.Response, includeBody: Bool)?
+  private let maxBodyBytes: Int
+  private var head: HTTPRequestHead?
+  private var body = Data()
+  /// An answer decided before the body arrived (too large a head or body).
+  private var early: MetricsServer.Response?
 
-  init(handler: @escaping MetricsServer.Handler, maxHeadBytes: Int) {
+  init(handler: @escaping MetricsServer.Handler, maxHeadBytes: Int, maxBodyBytes: Int) {
     self.handler = handler
     self.maxHeadBytes = maxHeadBytes
+    self.maxBodyBytes = maxBodyBytes
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
     case .head(let head):
       let size = head.uri.utf8.count + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
-      pending =
-        size > maxHeadBytes
-        ? (MetricsServer.Response(status: 431, body: "request header fields too large\n"), true)
-        : MetricsServer.respond(method: head.method.rawValue, uri: head.uri, handler: handler)
-    case .body:
-      break  // No route reads a body.
+      self.head = head
+      body = Data()
+      early = size > maxHeadBytes ? MetricsServer.Response(status: 431, body: "request header fields too large\n") : nil
+    case .body(var bytes):
+      guard early == nil, head?.method == .POST else { return }  // Only a POST route reads its body.
+      if body.count + bytes.readableBytes > maxBodyBytes {
+        early = MetricsServer.Response(status: 413, body: "request body too large\n")
+        body = Data()
+        return
+      }
+      if let chunk = bytes.readBytes(length: bytes.readableBytes) { body.append(contentsOf: chunk) }
     case .end:
-      guard let (response, includeBody) = pending else { return }
-      pending = nil
+      guard let head else { return }
+      self.head = nil
+      if let early {
+        write(early, includeBody: true, context: context)
+        return
+      }
+      var headers: [String: String] = [:]
+      for (name, value) in head.headers { headers[name.lowercased()] = value }
+      let (response, includeBody) = MetricsServer.respond(
+        method: head.method.rawValue, uri: head.uri, headers: headers, body: body, handler: handler)
+      body = Data()
       write(response, includeBody: includeBody, context: context)
     }
   }

@@ -2,9 +2,10 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// A small HTTP/1.1 server for `/healthz` and `/metrics` on SwiftNIO, with one event-loop thread.
+/// A small HTTP/1.1 server for `/healthz`, `/metrics`, the status page and `POST /hooks/git` on SwiftNIO, with one
+/// event-loop thread.
 ///
-/// Requests are bounded (`maxRequestBytes` of head, the body ignored, a read timeout) and so is the
+/// Requests are bounded (`maxRequestBytes` of head, `maxBodyBytes` of body, a read timeout) and so is the
 /// number of connections served at once; each response closes its connection. The answers come
 /// from `handler`, a pure function, so routing is tested without sockets.
 public final class MetricsServer: @unchecked Sendable {
@@ -13,10 +14,16 @@ public final class MetricsServer: @unchecked Sendable {
     public var method: String
     /// The path without the query string.
     public var path: String
+    /// Header values by lowercased name (the last one of repeated names).
+    public var headers: [String: String]
+    /// The body of a POST; empty otherwise.
+    public var body: Data
 
-    public init(method: String, path: String) {
+    public init(method: String, path: String, headers: [String: String] = [:], body: Data = Data()) {
       self.method = method
       self.path = path
+      self.headers = headers
+      self.body = body
     }
   }
 
@@ -39,6 +46,8 @@ public final class MetricsServer: @unchecked Sendable {
 
   /// The longest request head accepted; longer ones get 431.
   public static let maxRequestBytes = 8192
+  /// The longest body accepted (a git host's push event); longer ones get 413.
+  public static let maxBodyBytes = 4 << 20
   /// Connections served at once; more are closed at once.
   public static let maxConnections = 32
   /// How long a client may take to send its request.
@@ -76,7 +85,7 @@ public final class MetricsServer: @unchecked Sendable {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(readTimeout: .nanoseconds(Int64(Self.readTimeout.components.seconds) * 1_000_000_000)),
-            MetricsRequestHandler(handler: handler, maxHeadBytes: Self.maxRequestBytes),
+            MetricsRequestHandler(handler: handler, maxHeadBytes: Self.maxRequestBytes, maxBodyBytes: Self.maxBodyBytes),
           ])
         }
       }
@@ -107,15 +116,17 @@ public final class MetricsServer: @unchecked Sendable {
     try? group?.syncShutdownGracefully()
   }
 
-  /// Parses the request line's parts and asks `handler`; bad requests and methods other than GET and HEAD are
+  /// Parses the request line's parts and asks `handler`; bad requests and methods other than GET, HEAD and POST are
   /// answered here. The flag is false for HEAD: headers only.
-  static func respond(method: String, uri: String, handler: Handler) -> (Response, includeBody: Bool) {
+  static func respond(
+    method: String, uri: String, headers: [String: String] = [:], body: Data = Data(), handler: Handler
+  ) -> (Response, includeBody: Bool) {
     guard uri.hasPrefix("/") else { return (Response(status: 400, body: "bad request\n"), true) }
-    guard method == "GET" || method == "HEAD" else {
-      return (Response(status: 405, body: "method not allowed\n", headers: ["Allow": "GET, HEAD"]), true)
+    guard method == "GET" || method == "HEAD" || method == "POST" else {
+      return (Response(status: 405, body: "method not allowed\n", headers: ["Allow": "GET, HEAD, POST"]), true)
     }
     let path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "/")
-    return (handler(Request(method: method, path: path)), method != "HEAD")
+    return (handler(Request(method: method, path: path, headers: headers, body: body)), method != "HEAD")
   }
 }
 

@@ -17,6 +17,10 @@ public struct WatchConfiguration: Sendable {
   public var parallelism: Int
   /// On a stop request, how long a running apply may go on before it is cancelled.
   public var shutdownTimeout: TimeInterval
+  /// Where manifests come from when not `path` (`--git`): each cycle reconciles the folder the source names.
+  public var source: (any ManifestSourcing)?
+  /// Where the Workspace's relative paths start when not at the manifests (a git checkout changes with each commit).
+  public var workspaceRoot: String?
 
   public init(
     path: String, overlays: [String] = [], interval: TimeInterval, selfHeal: Bool, parallelism: Int = 10,
@@ -72,6 +76,13 @@ public struct ReconcileLoop: Sendable {
   public var random: @Sendable () -> Double
   public var log: @Sendable (WatchLogRecord) -> Void
   public var metrics: WatchMetricsStore
+  /// Fired by the git webhook: the next cycle starts now.
+  public var trigger: WatchTrigger?
+  /// What the status page shows, updated at the end of each cycle.
+  public var status: ControllerStatusStore?
+  /// Receives the notifications each cycle deserves (`NotificationPolicy`).
+  public var notify: (@Sendable (WatchNotification) -> Void)?
+  let notificationPolicy = NotificationPolicyBox()
 
   public init(
     configuration: WatchConfiguration, reconciler: Reconciler, metrics: WatchMetricsStore,
@@ -122,6 +133,7 @@ public struct ReconcileLoop: Sendable {
     var number = 0
     while !stop.isRequested, !Task.isCancelled {
       number += 1
+      trigger?.consume()
       let report = await cycle(number, schedule: &schedule, stop: stop)
       let delay = schedule.nextDelay(random: random())
       let ending = stop.isRequested || Task.isCancelled
@@ -146,6 +158,7 @@ public struct ReconcileLoop: Sendable {
     await withTaskGroup(of: Void.self) { group in
       group.addTask { try? await self.sleep(seconds) }
       group.addTask { await stop.wait() }
+      if let trigger { group.addTask { await trigger.wait() } }
       await group.next()
       group.cancelAll()
     }
@@ -156,17 +169,34 @@ public struct ReconcileLoop: Sendable {
   /// Observes and plans; reports; with `selfHeal`, applies under the lock unless the schedule holds the inputs back.
   public func cycle(_ number: Int, schedule: inout WatchSchedule, stop: WatchStop) async -> CycleReport {
     let started = now()
-    var report = await observeAndPlan(CycleReport(number: number), schedule: &schedule, stop: stop)
+    var facts = CycleFacts()
+    var report = await observeAndPlan(CycleReport(number: number), schedule: &schedule, stop: stop, facts: &facts)
     report.duration = max(0, now().timeIntervalSince(started))
+    publish(report, facts)
     return report
   }
 
-  private func observeAndPlan(_ report: CycleReport, schedule: inout WatchSchedule, stop: WatchStop) async -> CycleReport {
+  private func observeAndPlan(
+    _ report: CycleReport, schedule: inout WatchSchedule, stop: WatchStop, facts: inout CycleFacts
+  ) async -> CycleReport {
     var report = report
     let number = report.number
+    var path = configuration.path
+    var overlays = configuration.overlays
+    if let source = configuration.source {
+      let sync = await source.sync()
+      facts.sync = sync
+      logSync(sync, cycle: number)
+      guard let synced = sync.path else {
+        schedule.cycleErrored()
+        return failed(report, sync.refused != nil ? "commit_refused" : "fetch_failed")
+      }
+      path = synced
+      overlays = sync.overlays
+    }
     do {
       let (context, diagnostics) = try await reconciler.prepare(
-        path: configuration.path, overlays: configuration.overlays, observe: true)
+        path: path, overlays: overlays, observe: true, workspaceRoot: configuration.workspaceRoot)
       guard let context else {
         logProblems("invalid_manifests", diagnostics, cycle: number)
         schedule.cycleErrored()
@@ -183,13 +213,16 @@ public struct ReconcileLoop: Sendable {
       }
       schedule.cyclePlanned()
       let drift = DriftReport.make(context.input)
+      facts.context = context
+      facts.plan = plan
+      facts.drift = drift
       report.changes = plan.actions.count
       report.drifted = drift.drifted.count
       report.pendingLeft = plan.actions.count
       report.driftedLeft = drift.drifted.count
       if plan.hasChanges { logChanges(plan, drift: drift, cycle: number) }
       guard configuration.selfHeal, plan.hasChanges else { return report }
-      return await heal(plan, context: context, drift: drift, report: report, schedule: &schedule, stop: stop)
+      return await heal(plan, context: context, drift: drift, report: report, schedule: &schedule, stop: stop, facts: &facts)
     } catch {
       if Task.isCancelled || error is CancellationError { return skipped(report, "shutdown") }
       emit(.error, "cycle_failed", [.init("cycle", .int(number)), .init("error", .string(String(describing: error)))])
@@ -200,7 +233,7 @@ public struct ReconcileLoop: Sendable {
 
   private func heal(
     _ plan: Plan, context: Reconciler.Context, drift: DriftReport, report: CycleReport, schedule: inout WatchSchedule,
-    stop: WatchStop
+    stop: WatchStop, facts: inout CycleFacts
   ) async -> CycleReport {
     var report = report
     let number = report.number
@@ -218,11 +251,16 @@ public struct ReconcileLoop: Sendable {
     defer { stop.endApplying() }
     emit(.info, "apply_started", [.init("cycle", .int(number)), .init("changes", .int(plan.actions.count))])
     do {
-      let (summary, serialLeft) = try await reconciler.withLock(context.store, operation: "watch", timeout: 0) {
+      let source = facts.sourceCommit
+      let (summary, stateLeft) = try await reconciler.withLock(context.store, operation: "watch", timeout: 0) {
         let summary = try await reconciler.apply(
-          plan, context: context, parallelism: configuration.parallelism, events: executionLogger(cycle: number))
-        return (summary, try await context.store.snapshot().serial)
+          plan, context: context, parallelism: configuration.parallelism, source: source,
+          events: executionLogger(cycle: number))
+        return (summary, try await context.store.snapshot())
       }
+      let serialLeft = stateLeft.serial
+      facts.summary = summary
+      facts.stateAfter = stateLeft
       let failures = summary.failed.count + summary.skipped.count
       report.applied = summary.succeeded.count
       report.failed = failures
@@ -267,6 +305,7 @@ public struct ReconcileLoop: Sendable {
     } catch {
       if Task.isCancelled || error is CancellationError { return skipped(report, "shutdown") }
       emit(.error, "apply_error", [.init("cycle", .int(number)), .init("error", .string(String(describing: error)))])
+      facts.applyError = String(describing: error)
       schedule.applyFailed(attempted: key, left: key, now: now())
       return failed(report, "apply_failed")
     }

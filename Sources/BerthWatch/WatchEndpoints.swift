@@ -5,8 +5,15 @@ public enum WatchEndpoints {
   /// The Prometheus text format's content type.
   public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-  /// `GET /healthz` (200 `ok`, or 503 with the reason), `GET /metrics`, `GET /` (what is here); 404 otherwise.
-  public static func respond(to request: MetricsServer.Request, metrics: WatchMetrics, now: Date) -> MetricsServer.Response {
+  /// `GET /healthz` (200 `ok`, or 503 with the reason), `GET /metrics`, `GET /` (what is here, or with `controller` the
+  /// status page), `POST /hooks/git` with `controller`; 404 otherwise.
+  public static func respond(
+    to request: MetricsServer.Request, metrics: WatchMetrics, now: Date, controller: ControllerEndpoints? = nil
+  ) -> MetricsServer.Response {
+    if let controller, let response = controller.respond(to: request, metrics: metrics, now: now) { return response }
+    if request.method == "POST" {
+      return request.path == "/hooks/git" ? .init(status: 404, body: "not found\n") : methodNotAllowed("GET, HEAD")
+    }
     switch request.path {
     case "/healthz":
       if metrics.isHealthy(at: now) { return .init(status: 200, body: "ok\n") }
@@ -20,6 +27,10 @@ public enum WatchEndpoints {
     default:
       return .init(status: 404, body: "not found\n")
     }
+  }
+
+  static func methodNotAllowed(_ allowed: String) -> MetricsServer.Response {
+    .init(status: 405, body: "method not allowed\n", headers: ["Allow": allowed])
   }
 }
 
