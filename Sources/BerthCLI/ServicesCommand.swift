@@ -46,7 +46,11 @@ struct ServicesCommand: AsyncParsableCommand {
         print("  swagger URI:    \(report.swaggerURI ?? "-")")
         print("  models:         \(report.models.joined(separator: ", "))")
         if let log = report.logFile { print("  log:            \(log)") }
-        for key in report.outputs.keys.sorted() where !["scoring_uri", "swagger_uri", "revision", "log_file"].contains(key) {
+        if let commit = SourceCommit(outputs: report.outputs) {
+          print("  commit:         \(commit.sha) \"\(commit.subject)\" by \(commit.author)")
+        }
+        let shown = ["scoring_uri", "swagger_uri", "revision", "log_file"] + SourceCommit.outputKeys
+        for key in report.outputs.keys.sorted() where !shown.contains(key) {
           print("  \(key): \(Sensitivity.isSensitive(key) ? Sensitivity.mask : report.outputs[key]!.description)")
         }
       }

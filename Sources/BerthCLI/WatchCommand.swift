@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthGit
 import BerthKit
 import BerthWatch
 import Foundation
@@ -9,11 +10,14 @@ struct WatchCommand: AsyncParsableCommand {
     commandName: "watch",
     abstract: "Observe and plan every interval; report drift, and with --self-heal repair it.",
     discussion: """
-      Logs one JSON object per line on stderr. Serves GET /healthz and GET /metrics (Prometheus) on --listen.
-      Without --self-heal nothing is ever changed. SIGTERM or SIGINT stops it cleanly (exit 0); see docs/watch.md.
+      Logs one JSON object per line on stderr. Serves GET /healthz, GET /metrics (Prometheus) and a status page (GET /)
+      on --listen. Without --self-heal nothing is ever changed. SIGTERM or SIGINT stops it cleanly (exit 0); see
+      docs/watch.md. With --git it pulls the manifests from a branch, refuses commits that do not validate, takes
+      POST /hooks/git and sends --notify webhooks; see docs/controller.md.
       """)
 
   @OptionGroup var manifests: ManifestOptions
+  @OptionGroup var controller: WatchControllerOptions
 
   @Option(help: ArgumentHelp("Time between cycles: 30s, 5m, 1h (±10 % jitter).", valueName: "duration"))
   var interval: String
@@ -43,18 +47,44 @@ struct WatchCommand: AsyncParsableCommand {
       throw ValidationError("--listen must be IPv4:PORT, such as 127.0.0.1:9464 or 0.0.0.0:9464 (got '\(listen)')")
     }
     if parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
+    try controller.validate(dir: manifests.dir, environment: ProcessInfo.processInfo.environment)
   }
 
   func run() async throws {
-    let configuration = WatchConfiguration(
+    let environment = ProcessInfo.processInfo.environment
+    var configuration = WatchConfiguration(
       path: manifests.path, overlays: manifests.overlay, interval: WatchDuration.parse(interval)!, selfHeal: selfHeal,
       parallelism: parallelism, shutdownTimeout: WatchDuration.parse(shutdownTimeout)!)
+    var sourceStatus: ControllerStatus.Source?
+    if let url = controller.gitURL {
+      let workDirectory = controller.absoluteWorkDirectory
+      let mirror = GitMirror(url: url, branch: controller.branch, auth: controller.auth, directory: workDirectory + "/.berth/git")
+      let source = GitManifestSource(mirror: mirror, subpath: controller.repositoryPath, overlays: manifests.overlay)
+      configuration.source = source
+      configuration.path = source.manifestsPath
+      configuration.workspaceRoot = workDirectory
+      sourceStatus = .init(url: url, branch: controller.branch, path: controller.repositoryPath)
+    }
     let address = ListenAddress(parsing: listen)!
     let log = JSONLineLog()
     let metrics = WatchMetricsStore(
       WatchMetrics(version: BerthVersion.current, interval: configuration.interval, startedAt: Date()))
+    let status = ControllerStatusStore(
+      ControllerStatus(selfHeal: selfHeal, interval: configuration.interval, source: sourceStatus))
+    let trigger = WatchTrigger()
+    let endpoints = ControllerEndpoints(
+      status: status,
+      pageAuth: PageAuth(
+        bearerToken: controller.pageTokenVariable.flatMap { environment[$0] },
+        basicCredentials: controller.pageBasicVariable.flatMap { environment[$0] }),
+      webhook: controller.webhookSecretVariable.flatMap { environment[$0] }.flatMap(WebhookVerifier.init(secret:)),
+      trigger: trigger,
+      onHook: { event in
+        log.write(
+          WatchLogRecord(time: Date(), level: .info, event: "webhook_received", fields: [.init("git_event", .string(event))]))
+      })
     let server = MetricsServer(host: address.host, port: address.port) { request in
-      WatchEndpoints.respond(to: request, metrics: metrics.snapshot, now: Date())
+      WatchEndpoints.respond(to: request, metrics: metrics.snapshot, now: Date(), controller: endpoints)
     }
     let port: Int
     do {
@@ -77,10 +107,15 @@ struct WatchCommand: AsyncParsableCommand {
           fields: [.init("signal", .string(name)), .init("applying", .bool(stop.isApplying))]))
       stop.request()
     }
-    let loop = ReconcileLoop(
+    let notifier = WebhookNotifier(targets: controller.notifyTargets(environment: environment), log: log.write)
+    var loop = ReconcileLoop(
       configuration: configuration, reconciler: .standard(), metrics: metrics, log: log.write)
+    loop.trigger = trigger
+    loop.status = status
+    loop.notify = { notifier.send($0) }
     await loop.run(until: stop)
     server.stop()
+    await notifier.finish()
   }
 }
 
