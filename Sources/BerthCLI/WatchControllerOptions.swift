@@ -38,7 +38,8 @@ struct WatchControllerOptions: ParsableArguments {
 
   @Option(
     name: .customLong("notify"),
-    help: ArgumentHelp("A webhook told about applies, drift, refused commits and recovery (repeatable; env:NAME reads it).",
+    help: ArgumentHelp(
+      "A webhook told about applies, drift, refused commits and recovery (repeatable; env:NAME reads it).",
       valueName: "url"))
   var notify: [String] = []
 

@@ -46,7 +46,8 @@ public struct GitMirror: Sendable {
     try git(
       ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, "+refs/heads/\(branch):\(trackingRef)"],
       what: "fetch branch '\(branch)'")
-    let sha = try git(["rev-parse", "--verify", "--quiet", trackingRef + "^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    let sha = try git(["rev-parse", "--verify", "--quiet", trackingRef + "^{commit}"]).trimmingCharacters(
+      in: .whitespacesAndNewlines)
     return try commit(sha)
   }
 

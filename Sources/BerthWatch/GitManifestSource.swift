@@ -75,7 +75,11 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
       let errors = validation.diagnostics.filter { $0.severity == .error }
       return .init(
         commit: commit, errors: errors.count,
-        locations: errors.prefix(10).map { $0.location.map(\.description) ?? "(no location)" })
+        locations: errors.prefix(10).map { error in
+          // Relative to the repository: the checkout folder is an implementation detail.
+          let place = error.location.map(\.description) ?? "(no location)"
+          return place.hasPrefix(tree + "/") ? String(place.dropFirst(tree.count + 1)) : place
+        })
     }
     try mirror.select(commit)
     return nil

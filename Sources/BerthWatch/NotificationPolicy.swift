@@ -48,7 +48,8 @@ public struct NotificationPolicy: Sendable, Equatable {
     if !drift.isEmpty, drift != sentDrift {
       sent.append(
         .init(
-          kind: .driftFound, summary: "\(drift.count) resource(s) changed outside Berth"
+          kind: .driftFound,
+          summary: "\(drift.count) resource(s) changed outside Berth"
             + (outcome.selfHeal ? "; repairing" : ""), details: drift, commit: outcome.commit, time: time))
     }
     sentDrift = drift
@@ -57,7 +58,8 @@ public struct NotificationPolicy: Sendable, Equatable {
         sentFailure = []
         sent.append(
           .init(
-            kind: .applySucceeded, summary: "applied \(report.applied) change(s)"
+            kind: .applySucceeded,
+            summary: "applied \(report.applied) change(s)"
               + (outcome.commit.map { " from commit \($0.shortSHA)" } ?? ""), commit: outcome.commit, time: time))
       } else {
         let failures = outcome.failures.sorted()
@@ -81,7 +83,8 @@ public struct NotificationPolicy: Sendable, Equatable {
       sentFailure = []
       sent.append(
         .init(
-          kind: .recovered, summary: "everything is in sync again"
+          kind: .recovered,
+          summary: "everything is in sync again"
             + (outcome.commit.map { " at commit \($0.shortSHA)" } ?? ""), commit: outcome.commit, time: time))
     } else if trouble {
       troubled = true

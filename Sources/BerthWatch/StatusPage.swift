@@ -79,7 +79,7 @@ public enum StatusPage {
     html += "<table><thead><tr><th>resource</th><th>health</th><th>sync</th><th>revision</th><th>scoring URI</th>"
     html += "<th>commit</th><th>why</th></tr></thead><tbody>\n"
     for resource in status.resources {
-      html += "<tr id=\"\(escape(anchor(resource.address)))\" class=\"\(cssClass(resource.sync))\">"
+      html += "<tr id=\"\(escape(anchor(resource.address)))\" class=\"row-\(cssClass(resource.sync))\">"
       html += "<td><code>\(escape(resource.address))</code></td>"
       html += "<td class=\"\(cssClass(resource.health))\">\(escape(resource.health))</td>"
       html += "<td class=\"sync \(cssClass(resource.sync))\">\(escape(resource.sync))</td>"
@@ -183,7 +183,7 @@ public enum StatusPage {
     th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
     th{background:#f3f5f7;font-weight:600}
     td.sync{font-weight:600}.synced{color:#1a7f37}.outofsync{color:#9a6700}.drifted{color:#bc4c00}\
-    .failed{color:#cf222e}tr.drifted{background:#fff8f0}tr.failed{background:#fff5f5}
+    .failed{color:#cf222e}tr.row-drifted{background:#fff8f0}tr.row-failed{background:#fff5f5}
     .healthy{color:#1a7f37}.degraded,.missing{color:#cf222e}.progressing{color:#9a6700}.unknown{color:#57606a}
     b.ok{color:#1a7f37}b.error{color:#cf222e}b.skipped{color:#9a6700}
     dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{color:#57606a}dd{margin:0}

@@ -49,7 +49,8 @@ public enum NotificationFormat: String, Sendable, CaseIterable {
 
   /// The request body for `notification`; detail lines are capped so that a payload stays small.
   public func body(_ notification: WatchNotification, detailLimit: Int = 20) -> String {
-    let details = Array(notification.details.prefix(detailLimit))
+    let details =
+      Array(notification.details.prefix(detailLimit))
       + (notification.details.count > detailLimit ? ["… and \(notification.details.count - detailLimit) more"] : [])
     let commitLine = notification.commit.map { "commit \($0.shortSHA) \"\($0.subject)\" by \($0.author)" }
     switch self {

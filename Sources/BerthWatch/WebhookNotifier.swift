@@ -29,13 +29,13 @@ public final class WebhookNotifier: Sendable {
   private let continuation: AsyncStream<WatchNotification>.Continuation
   private let worker: Task<Void, Never>
 
-  /// Attempts per notification and receiver; waits between them are `firstRetryDelay`, doubled each time.
-  public static let attempts = 5
   public static let queueLimit = 100
-  static let timeout: TimeAmount = .seconds(10)
 
+  /// `attempts` per notification and receiver, each within `timeout`; the waits between them are `firstRetryDelay`,
+  /// doubled each time (1, 2, 4, 8 s by default).
   public init(
-    targets: [NotifyTarget], firstRetryDelay: TimeInterval = 1, log: @escaping @Sendable (WatchLogRecord) -> Void,
+    targets: [NotifyTarget], attempts: Int = 5, firstRetryDelay: TimeInterval = 1, timeout: TimeAmount = .seconds(10),
+    log: @escaping @Sendable (WatchLogRecord) -> Void,
     sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
   ) {
     self.targets = targets
@@ -45,7 +45,9 @@ public final class WebhookNotifier: Sendable {
     worker = Task {
       for await notification in stream {
         for target in targets {
-          await Self.deliver(notification, to: target, firstRetryDelay: firstRetryDelay, log: log, sleep: sleep)
+          await Self.deliver(
+            notification, to: target, attempts: attempts, firstRetryDelay: firstRetryDelay, timeout: timeout, log: log,
+            sleep: sleep)
         }
       }
     }
@@ -71,12 +73,12 @@ public final class WebhookNotifier: Sendable {
   }
 
   static func deliver(
-    _ notification: WatchNotification, to target: NotifyTarget, firstRetryDelay: TimeInterval,
-    log: @Sendable (WatchLogRecord) -> Void, sleep: @Sendable (TimeInterval) async throws -> Void
+    _ notification: WatchNotification, to target: NotifyTarget, attempts: Int, firstRetryDelay: TimeInterval,
+    timeout: TimeAmount, log: @Sendable (WatchLogRecord) -> Void, sleep: @Sendable (TimeInterval) async throws -> Void
   ) async {
     let body = target.format.body(notification)
     var delay = firstRetryDelay
-    for attempt in 1...attempts {
+    for attempt in 1...max(1, attempts) {
       let problem: String?
       var request = HTTPClientRequest(url: target.url)
       request.method = .POST

@@ -17,7 +17,9 @@ import Testing
     let body = Data(#"{"ref":"refs/heads/main"}"#.utf8)
     let good = githubSignature(body, secret: "s3cret")
     #expect(verifier.accepts(headers: ["x-hub-signature-256": good], body: body))
-    #expect(verifier.accepts(headers: ["x-hub-signature-256": good.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256=")], body: body))
+    #expect(
+      verifier.accepts(
+        headers: ["x-hub-signature-256": good.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256=")], body: body))
     #expect(!verifier.accepts(headers: ["x-hub-signature-256": good], body: body + Data(" ".utf8)))
     #expect(!verifier.accepts(headers: ["x-hub-signature-256": githubSignature(body, secret: "other")], body: body))
     #expect(!verifier.accepts(headers: ["x-hub-signature-256": "sha1=abcd"], body: body))
@@ -137,7 +139,7 @@ import Testing
     #expect(throws: GitError.self) { try token.environment(from: [:]) }
     let folder = FileManager.default.temporaryDirectory.path
     let key = folder + "/id_it's"
-    FileManager.default.createFile(atPath: key, contents: Data("k".utf8))
+    _ = FileManager.default.createFile(atPath: key, contents: Data("k".utf8))
     defer { try? FileManager.default.removeItem(atPath: key) }
     let ssh = try GitAuth.sshKey(path: key).environment(from: [:])
     #expect(ssh["GIT_SSH_COMMAND"] == "ssh -i '\(folder)/id_it'\\''s' -o IdentitiesOnly=yes -o BatchMode=yes")

@@ -64,7 +64,7 @@ final class NotificationSink: @unchecked Sendable {
     }
 
     func commitOfWeb() async throws -> String? {
-      guard let record = try await store.snapshot().resources[ResourceAddress(.service, "web")] else { return nil }
+      guard let record = await store.snapshot().resources[ResourceAddress(.service, "web")] else { return nil }
       return SourceCommit(outputs: record.outputs)?.sha
     }
 
@@ -84,7 +84,7 @@ final class NotificationSink: @unchecked Sendable {
     #expect(first.result == .ok)
     #expect(first.applied == 5)
     #expect(try await controller.commitOfWeb() == good)
-    let history = try await controller.store.history(limit: 1)
+    let history = await controller.store.history(limit: 1)
     #expect(history.first?.actions.allSatisfy { $0.message.contains("commit \(good.prefix(12))") } == true)
     #expect(controller.log.events("commit_selected").first?["commit"] == .string(good))
     #expect(controller.status.snapshot.source?.current?.sha == good)
@@ -100,7 +100,7 @@ final class NotificationSink: @unchecked Sendable {
     let observed = try await controller.target.observe(
       ObserveRequest(
         computeTargetName: "local", computeTarget: ComputeTargetSpec(type: .local),
-        services: [ObservedService(name: "web", recordedOutputs: try await controller.store.snapshot().resources[web]!.outputs)]))
+        services: [ObservedService(name: "web", recordedOutputs: await controller.store.snapshot().resources[web]!.outputs)]))
     #expect(observed.services["web"]?.health == .healthy)
     let status = controller.status.snapshot
     #expect(status.source?.refused?.commit.sha == bad)
@@ -131,9 +131,11 @@ final class NotificationSink: @unchecked Sendable {
     let updated = await loop.cycle(5, schedule: &schedule, stop: stop)
     #expect(updated.applied >= 1)
     #expect(try await controller.commitOfWeb() == v2)
-    let record = try #require(try await controller.store.snapshot().resources[web])
+    let record = try #require(await controller.store.snapshot().resources[web])
     #expect(SourceCommit(outputs: record.outputs)?.subject == "Ridge v2")
-    #expect(controller.status.snapshot.resources.first { $0.address == "service/web" }?.commit?.hasPrefix(String(v2.prefix(12))) == true)
+    #expect(
+      controller.status.snapshot.resources.first { $0.address == "service/web" }?.commit?.hasPrefix(String(v2.prefix(12))) == true
+    )
     #expect(controller.notifications.kinds.last == .applySucceeded)
   }
 
@@ -167,7 +169,8 @@ final class NotificationSink: @unchecked Sendable {
       body: body)
     #expect(forged.status == 401)
     #expect(try client.send("POST", port: port, path: "/hooks/git", body: body).status == 401)
-    #expect(try client.send("POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": "nope"], body: body).status == 401)
+    #expect(
+      try client.send("POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": "nope"], body: body).status == 401)
     try await Task.sleep(for: .milliseconds(300))
     #expect(try await controller.commitOfWeb() != v2)
 
@@ -208,7 +211,7 @@ final class NotificationSink: @unchecked Sendable {
     #expect(report.reason == "fetch_failed")
     #expect(controller.log.events("fetch_failed").count == 1)
     #expect(controller.status.snapshot.source?.fetchError?.contains("fetch branch 'main'") == true)
-    #expect(try await controller.store.snapshot().resources.isEmpty)
+    #expect(await controller.store.snapshot().resources.isEmpty)
   }
 
   func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws {

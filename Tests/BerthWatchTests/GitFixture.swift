@@ -67,36 +67,36 @@ struct GitFixture {
       "manifests/conda.yaml": "name: sk\ndependencies:\n  - python=3.11\n",
       "manifests/src/score.py": "def init():\n    pass\n\ndef run(data):\n    return data\n",
       "manifests/berth.yaml": """
-        apiVersion: berth/v1
-        kind: Model
-        metadata: {name: ridge}
-        spec: {path: model.pkl}
-        ---
-        apiVersion: berth/v1
-        kind: Environment
-        metadata: {name: sk-env}
-        spec: {conda_file: conda.yaml}
-        ---
-        apiVersion: berth/v1
-        kind: InferenceConfig
-        metadata: {name: scoring}
-        spec: {source_directory: src, entry_script: score.py, environment: sk-env}
-        ---
-        apiVersion: berth/v1
-        kind: ComputeTarget
-        metadata: {name: local}
-        spec: {type: local}
-        ---
-        apiVersion: berth/v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          compute_target: \(computeTarget)
-          models: [ridge]
-          inference_config: scoring
-          deployment: {port: 18891, worker_count: 1}
+      apiVersion: berth/v1
+      kind: Model
+      metadata: {name: ridge}
+      spec: {path: model.pkl}
+      ---
+      apiVersion: berth/v1
+      kind: Environment
+      metadata: {name: sk-env}
+      spec: {conda_file: conda.yaml}
+      ---
+      apiVersion: berth/v1
+      kind: InferenceConfig
+      metadata: {name: scoring}
+      spec: {source_directory: src, entry_script: score.py, environment: sk-env}
+      ---
+      apiVersion: berth/v1
+      kind: ComputeTarget
+      metadata: {name: local}
+      spec: {type: local}
+      ---
+      apiVersion: berth/v1
+      kind: Service
+      metadata: {name: web}
+      spec:
+        compute_target: \(computeTarget)
+        models: [ridge]
+        inference_config: scoring
+        deployment: {port: 18891, worker_count: 1}
 
-        """,
+      """,
     ]
   }
 }

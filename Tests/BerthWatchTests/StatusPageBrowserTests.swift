@@ -1,10 +1,13 @@
 import BerthModel
 import BerthTargetAPI
-import BerthTargetLocal
 import BerthTesting
 import BerthWatch
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The status page in a real browser: Debian's headless `chromium`, driven through `chromedriver`'s W3C WebDriver
 /// HTTP API (no Selenium), after a git controller applied a commit, refused a bad one and saw its service drift.
@@ -24,7 +27,7 @@ import Testing
     var schedule = WatchSchedule(interval: 3600)
     _ = await controller.loop().cycle(1, schedule: &schedule, stop: WatchStop())
     let refusedSHA = try fixture.commit("Move web to aks-prod", GitFixture.manifests(computeTarget: "aks-prod"))
-    let record = try #require(try await controller.store.snapshot().resources[ResourceAddress(.service, "web")])
+    let record = try #require(await controller.store.snapshot().resources[ResourceAddress(.service, "web")])
     guard case .string(let instance)? = record.outputs[ServiceInstance.outputKey] else {
       Issue.record("no instance recorded")
       return
@@ -59,7 +62,8 @@ import Testing
     #expect(try driver.text("#loop-health") == "loop healthy")
     if FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") {
       #expect(try driver.count("#graph svg") == 1)
-      #expect(try driver.text("#graph").contains("service/web"))
+      let graph = try driver.text("#graph")
+      #expect(graph.contains("Service") && graph.contains("ridge"))
     }
     // A link followed: the footer's metrics link leads to the metrics.
     try driver.click("footer a[href='/metrics']")
@@ -79,7 +83,6 @@ final class WebDriver: @unchecked Sendable {
   let process: ChildProcess
   let port: Int
   let session: String
-  let client = LoopbackHTTPClient(timeout: .seconds(30))
 
   private init(process: ChildProcess, port: Int, session: String) {
     self.process = process
@@ -92,9 +95,8 @@ final class WebDriver: @unchecked Sendable {
     let port = try probe.start()
     probe.stop()
     let process = try ChildProcess(executable: chromedriver, arguments: ["--port=\(port)", "--log-level=OFF"])
-    let client = LoopbackHTTPClient(timeout: .seconds(5))
     let deadline = ContinuousClock.now + .seconds(20)
-    while (try? client.get(port: port, path: "/status").status) != 200 {
+    while (try? DriverHTTP.exchange("GET", port: port, path: "/status").status) != 200 {
       guard ContinuousClock.now < deadline else {
         process.signal(SIGKILL)
         throw ChildFailure(message: "chromedriver did not answer on port \(port)")
@@ -105,16 +107,16 @@ final class WebDriver: @unchecked Sendable {
       {"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"\(chromium)",\
       "args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1280,1100"]}}}}
       """
-    let answer = try LoopbackHTTPClient(timeout: .seconds(60)).postJSON(port: port, path: "/session", body: capabilities)
+    let answer = try DriverHTTP.exchange("POST", port: port, path: "/session", body: Data(capabilities.utf8))
     guard let value = try Self.value(answer.body) as? [String: Any], let session = value["sessionId"] as? String else {
       process.signal(SIGKILL)
-      throw ChildFailure(message: "no WebDriver session: \(answer.text)")
+      throw ChildFailure(message: "no WebDriver session: \(String(decoding: answer.body, as: UTF8.self))")
     }
     return WebDriver(process: process, port: port, session: session)
   }
 
   func quit() {
-    _ = try? client.send("DELETE", port: port, path: "/session/\(session)")
+    _ = try? DriverHTTP.exchange("DELETE", port: port, path: "/session/\(session)")
     process.signal(SIGKILL)
   }
 
@@ -150,15 +152,59 @@ final class WebDriver: @unchecked Sendable {
 
   func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> Any? {
     let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-    let answer = try client.send(
-      method, port: port, path: "/session/\(session)\(path)", headers: data == nil ? [:] : ["Content-Type": "application/json"],
-      body: data)
+    let answer = try DriverHTTP.exchange(method, port: port, path: "/session/\(session)\(path)", body: data)
     let value = try Self.value(answer.body)
-    if answer.status != 200 { throw ChildFailure(message: "\(method) \(path): \(answer.status) \(answer.text.prefix(300))") }
+    if answer.status != 200 {
+      throw ChildFailure(
+        message: "\(method) \(path): \(answer.status) \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+    }
     return value
   }
 
   static func value(_ body: Data) throws -> Any? {
     (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["value"]
+  }
+}
+
+/// One HTTP/1.1 exchange with chromedriver (which writes `Name:value` headers without a space), read to the end.
+enum DriverHTTP {
+  static func exchange(_ method: String, port: Int, path: String, body: Data? = nil) throws -> (status: Int, body: Data) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ChildFailure(message: "socket: \(errno)") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw ChildFailure(message: "connect: \(errno)") }
+    var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+    if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+    let bytes = Data((request + "\r\n").utf8) + (body ?? Data())
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var answer = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    // Read until the body is complete: chromedriver may keep the connection open after answering.
+    func complete() -> Bool {
+      guard let split = answer.range(of: Data("\r\n\r\n".utf8)) else { return false }
+      let head = String(decoding: answer[..<split.lowerBound], as: UTF8.self).lowercased()
+      guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+        let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+      else { return false }
+      return answer.count - split.upperBound >= length
+    }
+    while !complete() {
+      let count = recv(fd, &buffer, buffer.count, 0)
+      if count <= 0 { break }
+      answer.append(contentsOf: buffer[0..<count])
+    }
+    guard let split = answer.range(of: Data("\r\n\r\n".utf8)) else { throw ChildFailure(message: "no HTTP answer") }
+    let head = String(decoding: answer[..<split.lowerBound], as: UTF8.self)
+    let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+    return (status, Data(answer[split.upperBound...]))
   }
 }

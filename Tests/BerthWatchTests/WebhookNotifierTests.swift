@@ -50,11 +50,12 @@ import Testing
   @Test func anUnreachableReceiverNeverBlocksTheSender() async throws {
     let log = LogSink()
     let notifier = WebhookNotifier(
-      targets: [NotifyTarget(url: "http://127.0.0.1:9/hook", format: .json)], firstRetryDelay: 0.01, log: { log.write($0) })
+      targets: [NotifyTarget(url: "http://127.0.0.1:9/hook", format: .json)], attempts: 2, firstRetryDelay: 0.01,
+      timeout: .milliseconds(300), log: { log.write($0) })
     let started = ContinuousClock.now
-    for index in 0..<5 { notifier.send(WatchNotification(kind: .driftFound, summary: "drift \(index)", time: Date())) }
+    for index in 0..<3 { notifier.send(WatchNotification(kind: .driftFound, summary: "drift \(index)", time: Date())) }
     #expect(ContinuousClock.now - started < .milliseconds(100))
     await notifier.finish(timeout: 20)
-    #expect(log.events("notify_failed").count == 5)
+    #expect(log.events("notify_failed").count == 3)
   }
 }
