@@ -13,7 +13,7 @@ public enum StatusPage {
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
-      <meta http-equiv="refresh" content="\(max(5, min(60, Int(status.interval))))">
+      <meta http-equiv="refresh" content="\(max(10, min(60, Int(status.interval))))">
       <title>berth watch</title>
       <style>\(css)</style>
       </head><body>

@@ -158,4 +158,22 @@ import Testing
     #expect(!html.contains("<script"))
     #expect(html.contains("Drift (1)"))
   }
+
+  @Test func aPageOfAThousandServicesRendersQuickly() {
+    var status = ControllerStatus(selfHeal: true, interval: 30)
+    status.resources = (0..<1000).map {
+      .init(
+        address: "service/svc-\($0)", kind: "Service", health: "Healthy", sync: $0 % 100 == 0 ? "Drifted" : "Synced",
+        reason: $0 % 100 == 0 ? "process is not running" : "", revision: "r\($0)",
+        scoringURI: "http://127.0.0.1:\(20000 + $0)/score",
+        commit: "0123456789ab Ship it")
+    }
+    let metrics = WatchMetrics(version: "t", interval: 30, startedAt: Date())
+    let clock = ContinuousClock()
+    var html = ""
+    let elapsed = clock.measure { html = StatusPage.render(status, metrics: metrics, now: Date()) }
+    #expect(html.contains("Resources (1000)"))
+    #expect(html.contains("Drift (10)"))
+    #expect(elapsed < .seconds(1), "rendered 1,000 services in \(elapsed)")
+  }
 }
