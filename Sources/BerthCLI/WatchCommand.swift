@@ -10,14 +10,14 @@ struct WatchCommand: AsyncParsableCommand {
     commandName: "watch",
     abstract: "Observe and plan every interval; report drift, and with --self-heal repair it.",
     discussion: """
-      Logs one JSON object per line on stderr. Serves GET /healthz, GET /metrics (Prometheus) and a status page (GET /)
-      on --listen. Without --self-heal nothing is ever changed. SIGTERM or SIGINT stops it cleanly (exit 0); see
-      docs/watch.md. With --git it pulls the manifests from a branch, refuses commits that do not validate, takes
-      POST /hooks/git and sends --notify webhooks; see docs/controller.md.
+      Logs one JSON object per line on stderr. Serves GET /healthz, GET /metrics (Prometheus) and a
+      status page (GET /) on --listen. Without --self-heal nothing is ever changed. SIGTERM or SIGINT
+      stops it cleanly (exit 0); see docs/watch.md. With --git it pulls the manifests from a branch,
+      refuses commits that do not validate, takes POST /hooks/git and sends --notify webhooks; see
+      docs/controller.md.
       """)
 
   @OptionGroup var manifests: ManifestOptions
-  @OptionGroup var controller: WatchControllerOptions
 
   @Option(help: ArgumentHelp("Time between cycles: 30s, 5m, 1h (±10 % jitter).", valueName: "duration"))
   var interval: String
@@ -25,7 +25,8 @@ struct WatchCommand: AsyncParsableCommand {
   @Flag(name: .customLong("self-heal"), help: "Apply the plan under the state lock when something drifted or changed.")
   var selfHeal = false
 
-  @Option(help: ArgumentHelp("Where to serve /healthz and /metrics (IPv4:PORT).", valueName: "addr:port"))
+  @Option(
+    help: ArgumentHelp("Where to serve /healthz, /metrics, the status page and /hooks/git (IPv4:PORT).", valueName: "addr:port"))
   var listen = "127.0.0.1:9464"
 
   @Option(help: "Actions run at once when healing.")
@@ -35,6 +36,8 @@ struct WatchCommand: AsyncParsableCommand {
     name: .customLong("shutdown-timeout"),
     help: ArgumentHelp("On SIGTERM, how long a running apply may go on before it is cancelled.", valueName: "duration"))
   var shutdownTimeout = "25s"
+
+  @OptionGroup(title: "GitOps controller") var controller: WatchControllerOptions
 
   func validate() throws {
     guard let seconds = WatchDuration.parse(interval), seconds >= 1 else {
