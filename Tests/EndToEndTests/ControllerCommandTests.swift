@@ -1,0 +1,99 @@
+import BerthTargetLocal
+import BerthTesting
+import Foundation
+import Testing
+
+/// The real `berth watch --git` process against a real git remote: applies a commit, refuses a bad one after a
+/// GitLab-style webhook, notifies a receiver, guards its page with a token, and keeps every secret out of argv and logs.
+@Suite(.serialized) struct ControllerCommandTests {
+  func git(_ arguments: [String], in directory: String, home: String) async throws {
+    var environment = ProcessInfo.processInfo.environment
+    environment["GIT_AUTHOR_NAME"] = "Ada Tester"
+    environment["GIT_AUTHOR_EMAIL"] = "ada@example.com"
+    environment["GIT_COMMITTER_NAME"] = "Ada Tester"
+    environment["GIT_COMMITTER_EMAIL"] = "ada@example.com"
+    environment["HOME"] = home
+    let result = try await runToEnd("git", arguments, environment: environment, directory: directory)
+    #expect(result.status == 0, "git \(arguments.joined(separator: " ")): \(result.errors)")
+  }
+
+  func commit(_ subject: String, manifest: String, scratch: ScratchDirectory) async throws -> String {
+    let clone = scratch.path + "/clone"
+    try scratch.write("clone/m/berth.yaml", manifest)
+    try await git(["add", "--all"], in: clone, home: scratch.path)
+    try await git(["commit", "--quiet", "-m", subject], in: clone, home: scratch.path)
+    try await git(["push", "--quiet", "origin", "main"], in: clone, home: scratch.path)
+    let head = try await runToEnd("git", ["rev-parse", "HEAD"], directory: clone)
+    return head.output.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  @Test func watchGitAppliesRefusesNotifiesAndKeepsSecretsOut() async throws {
+    let scratch = try ScratchDirectory("controller-e2e")
+    try await git(["init", "--bare", "--quiet", "--initial-branch=main", "remote.git"], in: scratch.path, home: scratch.path)
+    try await git(["clone", "--quiet", "remote.git", "clone"], in: scratch.path, home: scratch.path)
+    try await git(["checkout", "--quiet", "-b", "main"], in: scratch.path + "/clone", home: scratch.path)
+    try scratch.write("clone/m/model.bin", "weights\n")
+    let good = try await commit(
+      "Add model m", manifest: "apiVersion: berth/v1\nkind: Model\nmetadata: {name: m}\nspec: {path: model.bin}\n",
+      scratch: scratch)
+
+    let receiver = try await StaticUpstream(name: "hooks")
+    let port = try #require(PortProbe.findFreePort())
+    let hookSecret = "hook-\(UUID().uuidString)"
+    let pageToken = "page-\(UUID().uuidString)"
+    let work = scratch.path + "/ctl"
+    let watch = try BerthProcess.start(
+      [
+        "watch", "--git", scratch.path + "/remote.git", "--path", "m", "--work-dir", work, "--interval", "1h", "--self-heal",
+        "--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "HOOK_SECRET", "--page-token-env", "PAGE_TOKEN",
+        "--notify", "env:NOTIFY_URL",
+      ], in: scratch.path,
+      environment: [
+        "HOOK_SECRET": hookSecret, "PAGE_TOKEN": pageToken, "NOTIFY_URL": "http://\(receiver.address)/secret-hook-path",
+      ])
+    let stderr = PipeDrain((watch.standardError as! Pipe).fileHandleForReading)
+    _ = PipeDrain((watch.standardOutput as! Pipe).fileHandleForReading)
+    defer { if watch.isRunning { watch.terminate() } }
+    let arguments = (try? String(contentsOfFile: "/proc/\(watch.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
+    #expect(!arguments.contains(hookSecret) && !arguments.contains(pageToken) && !arguments.contains("secret-hook-path"))
+
+    let client = LoopbackHTTPClient(timeout: .seconds(5))
+    let authorized = ["Authorization": "Bearer \(pageToken)"]
+    func page() -> String { (try? client.send("GET", port: port, path: "/", headers: authorized).text) ?? "" }
+    func waitFor(_ what: String, _ condition: () -> Bool) async throws {
+      let deadline = Date() + 30
+      while Date() < deadline, watch.isRunning, !condition() { try await Task.sleep(for: .milliseconds(100)) }
+      #expect(condition(), "\(what) within 30 s")
+    }
+
+    // The first commit is applied, and the state says from which commit.
+    try await waitFor("the first commit applied") { page().contains("succeeded (1 ok)") }
+    let history = try BerthProcess.run(["state", "history"], in: work)
+    #expect(history.stdout.contains("(commit \(good.prefix(12)))"), "\(history.output)")
+    #expect(try client.get(port: port, path: "/").status == 401)
+    try await waitFor("the apply notified") { receiver.served >= 1 }
+
+    // A broken commit, announced by a GitLab-style webhook, is refused; the page and a notification say so.
+    let bad = try await commit(
+      "Point m at a missing file", manifest: "apiVersion: berth/v1\nkind: Model\nmetadata: {name: m}\nspec: {path: gone.bin}\n",
+      scratch: scratch)
+    #expect(
+      try client.send("POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": "wrong"], body: Data()).status == 401)
+    let hook = try client.send(
+      "POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": hookSecret], body: Data("{}".utf8))
+    #expect(hook.status == 202)
+    try await waitFor("the bad commit refused") { page().contains("commit \(bad.prefix(12)) refused") }
+    #expect(page().contains(String(good.prefix(12))))
+    try await waitFor("the refusal notified") { receiver.served >= 2 }
+    #expect(try BerthProcess.run(["models", "list"], in: work).stdout.contains("m\tv1"))
+
+    kill(watch.processIdentifier, SIGTERM)
+    watch.waitUntilExit()
+    #expect(watch.terminationStatus == 0)
+    let log = stderr.text()
+    #expect(log.contains("\"event\":\"commit_refused\""))
+    #expect(log.contains("\"event\":\"webhook_received\""))
+    for secret in [hookSecret, pageToken, "secret-hook-path"] { #expect(!log.contains(secret)) }
+    await receiver.stop()
+  }
+}
