@@ -64,6 +64,11 @@ struct WatchControllerOptions: ParsableArguments {
       throw ValidationError("--ssh-key, --https-token-env and --path need --git")
     }
     if sshKey != nil, httpsTokenVariable != nil { throw ValidationError("--ssh-key and --https-token-env exclude each other") }
+    // git would get the URL in its argv (`ps` shows it) and print it in errors.
+    if let url = gitURL, let components = URLComponents(string: url), components.password != nil {
+      throw ValidationError(
+        "--git must not carry a password or token in the URL; put the token in a variable and name it with --https-token-env")
+    }
     if repositoryPath.split(separator: "/").contains("..") || repositoryPath.hasPrefix("/") {
       throw ValidationError("--path must be a folder inside the repository (got '\(repositoryPath)')")
     }

@@ -276,3 +276,52 @@ final class CompletedSleeps: @unchecked Sendable {
     lock.withLock { lengths.append(seconds) }
   }
 }
+
+/// Notifications from the loop itself: a failed apply is announced once while it backs off, a fix is announced
+/// with recovery, and a receiver that never answers does not slow the loop.
+@Suite struct WatchLoopNotificationTests {
+  @Test func aFailingApplyIsAnnouncedOnceThenItsRecovery() async throws {
+    let harness = try WatchHarness()
+    let sink = NotificationSink()
+    var loop = harness.loop(selfHeal: true)
+    loop.notify = { sink.send($0) }
+    var schedule = WatchSchedule(interval: 30)
+    let stop = WatchStop()
+
+    harness.target.failDeploys(true)
+    let failed = await loop.cycle(1, schedule: &schedule, stop: stop)
+    #expect(failed.result == .error)
+    #expect(sink.kinds == [.applyFailed])
+    #expect(sink.all.first?.details.first?.hasPrefix("service/web: ") == true)
+    // Held back, then retried and failing the same way: not announced again.
+    for number in 2...4 {
+      harness.clock.advance(120)
+      _ = await loop.cycle(number, schedule: &schedule, stop: stop)
+    }
+    #expect(sink.kinds == [.applyFailed])
+
+    harness.target.failDeploys(false)
+    harness.clock.advance(3600)
+    let fixed = await loop.cycle(5, schedule: &schedule, stop: stop)
+    #expect(fixed.result == .ok)
+    #expect(sink.kinds == [.applyFailed, .applySucceeded, .recovered])
+  }
+
+  @Test func aReceiverThatNeverAnswersDoesNotSlowTheLoop() async throws {
+    let harness = try WatchHarness()
+    let notifier = WebhookNotifier(
+      targets: [NotifyTarget(url: "http://127.0.0.1:9/hook", format: .json)], firstRetryDelay: 5, log: { _ in })
+    var loop = harness.loop(selfHeal: true)
+    loop.notify = { notifier.send($0) }
+    var schedule = WatchSchedule(interval: 30)
+    let started = ContinuousClock.now
+    harness.target.failDeploys(true)
+    _ = await loop.cycle(1, schedule: &schedule, stop: WatchStop())
+    harness.target.failDeploys(false)
+    harness.clock.advance(3600)
+    let report = await loop.cycle(2, schedule: &schedule, stop: WatchStop())
+    #expect(report.result == .ok)
+    #expect(ContinuousClock.now - started < .seconds(3))
+    await notifier.finish(timeout: 0.1)
+  }
+}

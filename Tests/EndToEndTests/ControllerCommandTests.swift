@@ -96,4 +96,25 @@ import Testing
     for secret in [hookSecret, pageToken, "secret-hook-path"] { #expect(!log.contains(secret)) }
     await receiver.stop()
   }
+
+  @Test func secretsInArgumentsOrMissingVariablesAreUsageErrors() throws {
+    let scratch = try ScratchDirectory("controller-usage")
+    let withToken = try BerthProcess.run(
+      ["watch", "--git", "https://bot:ghp_0123456789@example.com/models.git", "--interval", "1m"], in: scratch.path)
+    #expect(withToken.status == 64)
+    #expect(withToken.stderr.contains("--https-token-env"))
+    #expect(!withToken.output.contains("ghp_0123456789"))
+    let unset = try BerthProcess.run(
+      ["watch", "--git", "https://example.com/models.git", "--https-token-env", "NO_SUCH_TOKEN_VARIABLE", "--interval", "1m"],
+      in: scratch.path)
+    #expect(unset.status == 64)
+    #expect(unset.stderr.contains("'NO_SUCH_TOKEN_VARIABLE' is not set"))
+    let both = try BerthProcess.run(
+      ["watch", "--git", "https://example.com/m.git", "--dir", ".", "--interval", "1m"], in: scratch.path)
+    #expect(both.status == 64)
+    let notify = try BerthProcess.run(
+      ["watch", "--notify", "ftp://hooks.example.com/T0/secret", "--interval", "1m"], in: scratch.path)
+    #expect(notify.status == 64)
+    #expect(!notify.output.contains("secret"))
+  }
 }
