@@ -61,12 +61,14 @@ struct WatchCommand: AsyncParsableCommand {
     var sourceStatus: ControllerStatus.Source?
     if let url = controller.gitURL {
       let workDirectory = controller.absoluteWorkDirectory
-      let mirror = GitMirror(url: url, branch: controller.branch, auth: controller.auth, directory: workDirectory + "/.berth/git")
+      let mirror = GitMirror(
+        url: url, branch: controller.branch ?? "main", tagPattern: controller.tagPattern, auth: controller.auth,
+        directory: workDirectory + "/.berth/git")
       let source = GitManifestSource(mirror: mirror, subpath: controller.repositoryPath, overlays: manifests.overlay)
       configuration.source = source
       configuration.path = source.manifestsPath
       configuration.workspaceRoot = workDirectory
-      sourceStatus = .init(url: url, branch: controller.branch, path: controller.repositoryPath)
+      sourceStatus = .init(url: url, branch: mirror.followed, path: controller.repositoryPath)
     }
     let address = ListenAddress(parsing: listen)!
     let log = JSONLineLog()

@@ -8,8 +8,13 @@ struct WatchControllerOptions: ParsableArguments {
   @Option(name: .customLong("git"), help: ArgumentHelp("Pull the manifests from this git remote.", valueName: "url"))
   var gitURL: String?
 
-  @Option(help: ArgumentHelp("The branch to follow (with --git).", valueName: "name"))
-  var branch = "main"
+  @Option(help: ArgumentHelp("The branch to follow (with --git; default: main).", valueName: "name"))
+  var branch: String?
+
+  @Option(
+    name: .customLong("tag-pattern"),
+    help: ArgumentHelp("Follow the newest tag matching this glob (v*) instead of a branch.", valueName: "glob"))
+  var tagPattern: String?
 
   @Option(name: .customLong("path"), help: ArgumentHelp("The manifests' folder inside the repository.", valueName: "dir"))
   var repositoryPath = ""
@@ -60,8 +65,12 @@ struct WatchControllerOptions: ParsableArguments {
     if gitURL != nil, dir != nil {
       throw ValidationError("--dir and --git exclude each other; with --git, --path names the folder inside the repository")
     }
-    if gitURL == nil, sshKey != nil || httpsTokenVariable != nil || repositoryPath != "" {
-      throw ValidationError("--ssh-key, --https-token-env and --path need --git")
+    if gitURL == nil, sshKey != nil || httpsTokenVariable != nil || repositoryPath != "" || branch != nil || tagPattern != nil {
+      throw ValidationError("--branch, --tag-pattern, --path, --ssh-key and --https-token-env need --git")
+    }
+    if branch != nil, tagPattern != nil { throw ValidationError("--branch and --tag-pattern exclude each other") }
+    if let tagPattern, tagPattern.isEmpty || tagPattern.hasPrefix("-") || tagPattern.contains("..") {
+      throw ValidationError("--tag-pattern must be a glob such as v* (got '\(tagPattern)')")
     }
     if sshKey != nil, httpsTokenVariable != nil { throw ValidationError("--ssh-key and --https-token-env exclude each other") }
     // git would get the URL in its argv (`ps` shows it) and print it in errors.

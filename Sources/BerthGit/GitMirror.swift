@@ -9,6 +9,9 @@ import Foundation
 public struct GitMirror: Sendable {
   public var url: String
   public var branch: String
+  /// Follow the newest tag matching this glob (`v*`, `release-*`) instead of `branch`; newest by version order
+  /// (`v1.10` after `v1.9`), as `git tag --sort=v:refname` sorts.
+  public var tagPattern: String?
   public var auth: GitAuth
   public var directory: String
   /// How long one git command may take.
@@ -17,11 +20,12 @@ public struct GitMirror: Sendable {
   public var environment: [String: String]
 
   public init(
-    url: String, branch: String, auth: GitAuth = .none, directory: String, timeout: Duration = .seconds(300),
-    environment: [String: String] = ProcessInfo.processInfo.environment
+    url: String, branch: String, tagPattern: String? = nil, auth: GitAuth = .none, directory: String,
+    timeout: Duration = .seconds(300), environment: [String: String] = ProcessInfo.processInfo.environment
   ) {
     self.url = url
     self.branch = branch
+    self.tagPattern = tagPattern
     self.auth = auth
     self.directory = directory
     self.timeout = timeout
@@ -35,7 +39,10 @@ public struct GitMirror: Sendable {
   /// Where the fetched branch head is kept in the cache clone.
   var trackingRef: String { "refs/berth/heads/" + branch }
 
-  /// Fetches the branch and returns its head commit.
+  /// What is followed, for messages: `branch 'main'` or `tags matching 'v*'`.
+  public var followed: String { tagPattern.map { "tags matching '\($0)'" } ?? "branch '\(branch)'" }
+
+  /// Fetches the branch (or the tags) and returns the commit to run: the branch head, or the newest matching tag's.
   public func fetch() throws -> GitCommit {
     let files = FileManager.default
     if !files.fileExists(atPath: repository + "/HEAD") {
@@ -43,11 +50,16 @@ public struct GitMirror: Sendable {
       try git(["init", "--bare", "--quiet", repository], inRepository: false)
     }
     // The URL is passed each time rather than stored, so a changed --git takes effect and no config file holds it.
+    let refspec = tagPattern == nil ? "+refs/heads/\(branch):\(trackingRef)" : "+refs/tags/*:refs/berth/tags/*"
     try git(
-      ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", url, "+refs/heads/\(branch):\(trackingRef)"],
-      what: "fetch branch '\(branch)'")
-    let sha = try git(["rev-parse", "--verify", "--quiet", trackingRef + "^{commit}"]).trimmingCharacters(
-      in: .whitespacesAndNewlines)
+      ["fetch", "--quiet", "--no-tags", "--prune", "--no-write-fetch-head", url, refspec], what: "fetch \(followed)")
+    var ref = trackingRef
+    if let tagPattern {
+      let tags = try git(["for-each-ref", "--sort=-v:refname", "--format=%(refname)", "refs/berth/tags/\(tagPattern)"])
+      guard let newest = tags.split(separator: "\n").first else { throw GitError("no tag matches '\(tagPattern)'") }
+      ref = String(newest)
+    }
+    let sha = try git(["rev-parse", "--verify", "--quiet", ref + "^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines)
     return try commit(sha)
   }
 

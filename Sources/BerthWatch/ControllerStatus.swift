@@ -63,6 +63,7 @@ public struct ControllerStatus: Sendable, Equatable {
   public struct Source: Sendable, Equatable {
     /// The remote, its password (if any was written into it) masked.
     public var url: String
+    /// What is followed: a branch name, or `tags matching 'v*'`.
     public var branch: String
     public var path: String
     /// The commit being reconciled.

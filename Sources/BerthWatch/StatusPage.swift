@@ -52,11 +52,11 @@ public enum StatusPage {
     guard let source = status.source else { return "" }
     var html = "<section id=\"source\"><h2>Source</h2><dl>"
     html += "<dt>repository</dt><dd><code>\(escape(WatchLogRecord.redacted(source.url)))</code></dd>"
-    html += "<dt>branch</dt><dd><code>\(escape(source.branch))</code>"
+    html += "<dt>follows</dt><dd><code>\(escape(source.branch))</code>"
     html += source.path.isEmpty ? "" : " path <code>\(escape(source.path))</code>"
     html += "</dd><dt>running commit</dt><dd id=\"current-commit\">\(commit(source.current))</dd>"
     if let head = source.head, head.sha != source.current?.sha {
-      html += "<dt>branch head</dt><dd id=\"head-commit\">\(commit(head))</dd>"
+      html += "<dt>newest fetched</dt><dd id=\"head-commit\">\(commit(head))</dd>"
     }
     if let fetched = source.fetchedAt { html += "<dt>fetched</dt><dd>\(time(fetched))</dd>" }
     html += "</dl>"

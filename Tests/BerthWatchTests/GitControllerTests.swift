@@ -37,9 +37,10 @@ final class NotificationSink: @unchecked Sendable {
     let trigger = WatchTrigger()
     let source: GitManifestSource
 
-    init(_ fixture: GitFixture) {
+    init(_ fixture: GitFixture, tagPattern: String? = nil) {
       self.fixture = fixture
-      let mirror = GitMirror(url: fixture.remote, branch: "main", directory: fixture.workDirectory + "/.berth/git")
+      let mirror = GitMirror(
+        url: fixture.remote, branch: "main", tagPattern: tagPattern, directory: fixture.workDirectory + "/.berth/git")
       source = GitManifestSource(mirror: mirror, subpath: "manifests")
       status = ControllerStatusStore(
         ControllerStatus(selfHeal: true, interval: 3600, source: .init(url: fixture.remote, branch: "main", path: "manifests")))
@@ -200,6 +201,31 @@ final class NotificationSink: @unchecked Sendable {
 
     stop.request()
     await running.value
+  }
+
+  @Test func withATagPatternTheNewestMatchingTagIsRunAndUntaggedCommitsWait() async throws {
+    let fixture = try GitFixture()
+    let v19 = try fixture.commit("Ridge 1.9", GitFixture.manifests())
+    try fixture.tag("v1.9")
+    let controller = Controller(fixture, tagPattern: "v*")
+    let loop = controller.loop()
+    var schedule = WatchSchedule(interval: 3600)
+    let stop = WatchStop()
+    _ = await loop.cycle(1, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == v19)
+
+    // A commit on the branch without a tag is not deployed; one tagged elsewhere (not matching) neither.
+    try fixture.commit("Work in progress", ["manifests/model.pkl": "weights wip\n"])
+    try fixture.tag("nightly-1")
+    _ = await loop.cycle(2, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == v19)
+
+    // v1.10 is newer than v1.9 (version order, not text order).
+    let v110 = try fixture.commit("Ridge 1.10", ["manifests/model.pkl": "weights 1.10\n"])
+    try fixture.tag("v1.10")
+    _ = await loop.cycle(3, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == v110)
+    #expect(controller.status.snapshot.source?.current?.subject == "Ridge 1.10")
   }
 
   @Test func aBranchThatCannotBeFetchedIsAnErrorCycleAndNothingIsApplied() async throws {

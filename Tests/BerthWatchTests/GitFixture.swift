@@ -39,6 +39,12 @@ struct GitFixture {
     return try head()
   }
 
+  /// Tags the clone's head as `name` (annotated, as release tooling does) and pushes the tag.
+  func tag(_ name: String) throws {
+    try git(["tag", "-a", "-m", "release \(name)", name], in: clone)
+    try git(["push", "--quiet", "origin", name], in: clone)
+  }
+
   func head() throws -> String {
     try git(["rev-parse", "HEAD"], in: clone).trimmingCharacters(in: .whitespacesAndNewlines)
   }
