@@ -66,6 +66,7 @@ extension ReconcileLoop {
     if let status {
       let graph = graphIfChanged(facts, drawnFor: status.snapshot.graphFor)
       status.update { status in
+        status.selfHeal = configuration.selfHeal
         status.cycle = report.number
         status.result = report.result
         status.reason = report.reason
