@@ -29,7 +29,7 @@ let package = Package(
     .target(
       name: "BerthTargetLocal",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess",
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess", "BerthGateway",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(

@@ -21,7 +21,7 @@ struct LocalBench {
     try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "port: 8890", with: "port: \(port)")
       .write(toFile: manifest, atomically: true, encoding: .utf8)
     let berth = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("berth").path
-    let reconciler = Reconciler.standard(proxyCommand: [berth, "__proxy"])
+    let reconciler = Reconciler.standard(gatewayCommand: [berth, "gateway", "serve"])
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 
     // Cold: empty environment cache and an empty uv download cache (wheels come from PyPI).

@@ -9,7 +9,7 @@ import Testing
 import Glibc
 #endif
 
-/// The local target with real processes: azmlinfsrv revisions behind a `berth __proxy` port proxy.
+/// The local target with real processes: azmlinfsrv revisions behind `berth gateway`.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct LocalTargetProviderTests {
   let fixture: LocalServiceFixture
@@ -19,18 +19,12 @@ struct LocalTargetProviderTests {
     fixture = try LocalServiceFixture()
     provider = LocalTargetProvider(
       runtimeDirectory: fixture.runtime, environmentCache: SharedEnvironment.cacheDirectory,
-      proxyCommand: ProxyProgram.command ?? [], timings: LocalTargetTimings(stopGrace: .seconds(10)))
+      gatewayCommand: try #require(GatewayProgram.command, "\(GatewayProgram.missing)"),
+      timings: LocalTargetTimings(stopGrace: .seconds(10)))
   }
 
-  static var hasProxyProgram: Bool { ProxyProgram.command != nil }
-
-  @Test(
-    .enabled(
-      if: hasProxyProgram,
-      "needs the built 'berth' (with __proxy) beside the test binary, or swiftc to build a stand-alone proxy"))
-  func deployUpdateFailObserveDelete() async throws {
+  @Test func deployUpdateFailObserveDelete() async throws {
     defer { stopEverything() }
-    print("proxy program: \(ProxyProgram.origin)")
     let layout = provider.layout(of: "coef")
     let client = LoopbackHTTPClient(timeout: .seconds(30))
     try await SharedEnvironment.built()  // the conda file hashes to this environment: deploys reuse it
@@ -65,13 +59,16 @@ struct LocalTargetProviderTests {
     #expect(deployed.outputs["revision"] == .string("rev0000001"))
     #expect(deployed.outputs["model_dir"] == .string(revision1.modelsRoot + "/coef/1"))
     #expect(deployed.outputs["log_file"] == .string(revision1.serverLogFile))
-    let proxyPid = Int32(try #require(deployed.outputs.int("proxy_pid")))
+    let gatewayPid = Int32(try #require(deployed.outputs.int("gateway_pid")))
     let pid1 = Int32(try #require(deployed.outputs.int("pid")))
-    #expect(getsid(proxyPid) == proxyPid, "the proxy runs detached in its own session")
+    #expect(getsid(gatewayPid) == gatewayPid, "the gateway runs detached in its own session")
+    #expect(deployed.outputs["auth_mode"] == .string("none"), "auth is off on local unless auth_enabled says otherwise")
+    #expect(progress.lines.contains { $0.hasPrefix("gateway listening on 0.0.0.0:\(port) (pid \(gatewayPid), auth none)") })
+    try expectLoopbackOnly(port: try #require(deployed.outputs.int("backend_port")))
 
-    // Records lost (Berth killed before recording): a redeploy adopts the proxy and replaces the unknown
+    // Records lost (Berth killed before recording): a redeploy adopts the gateway and replaces the unknown
     // server without dropping a request.
-    try FileManager.default.removeItem(atPath: layout.proxyRecordFile)
+    try FileManager.default.removeItem(atPath: layout.gateway.processRecordFile)
     try FileManager.default.removeItem(atPath: revision1.serverRecordFile)
     let orphanLoad = ScoringLoad(port: port, threads: 4)
     let redeployProgress = ProgressLines()
@@ -79,10 +76,10 @@ struct LocalTargetProviderTests {
     try await Task.sleep(for: .milliseconds(300))
     orphanLoad.stop()
     print("redeploy with lost records: \(orphanLoad.succeeded) requests, \(orphanLoad.failures.count) failed")
-    #expect(orphanLoad.failures.isEmpty, "\(orphanLoad.failures.prefix(5))")
-    #expect(redeployProgress.lines.contains { $0.hasPrefix("adopted the running proxy on port \(port)") })
+    #expect(orphanLoad.failures.count == 0, "\(orphanLoad.failures.prefix(5))")
+    #expect(redeployProgress.lines.contains { $0.hasPrefix("gateway on port \(port) (pid \(gatewayPid)) reloaded in") })
     #expect(redeployProgress.lines.contains { $0.contains("cannot be kept") })
-    #expect(redeployed.outputs.int("proxy_pid") == Int(proxyPid))
+    #expect(redeployed.outputs.int("gateway_pid") == Int(gatewayPid))
     #expect(redeployed.outputs.int("port") == port)
     #expect(eventually { !ProcessLiveness.isAlive(pid: pid1) })
     #expect(layout.revisionNames() == ["rev0000001"])
@@ -101,11 +98,11 @@ struct LocalTargetProviderTests {
     print("update: \(updated.message)")
     print(updateProgress.lines.map { "  | " + $0 }.joined(separator: "\n"))
     print("load: \(load.succeeded) succeeded, \(load.failures.count) failed")
-    #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
+    #expect(load.failures.count == 0, "\(load.failures.prefix(5))")
     #expect(load.versions.contains(1) && load.versions.contains(2))
     #expect(load.versions.suffix(8).allSatisfy { $0 == 2 })
     #expect(updated.outputs.int("port") == port, "the public port is kept")
-    #expect(updated.outputs.int("proxy_pid") == Int(proxyPid))
+    #expect(updated.outputs.int("gateway_pid") == Int(gatewayPid))
     #expect(!ProcessLiveness.isAlive(pid: pid1b), "the old revision is stopped")
     #expect(!FileManager.default.fileExists(atPath: revision1.root), "and its folder removed")
     let pid2 = Int32(try #require(updated.outputs.int("pid")))
@@ -148,7 +145,7 @@ struct LocalTargetProviderTests {
     let deleted = try await provider.apply(ApplyRequest(operation: .delete(name: "coef", previous: updated.outputs)))
     print("delete: \(deleted.message)")
     #expect(PortProbe.isFree(port: port))
-    #expect(!ProcessLiveness.isAlive(pid: proxyPid))
+    #expect(!ProcessLiveness.isAlive(pid: gatewayPid))
     #expect(ServiceProcessScan.scan(serviceRoot: layout.root).isEmpty)
     #expect(Self.processesMentioning(fixture.runtime).isEmpty)
     #expect(!FileManager.default.fileExists(atPath: layout.root))
@@ -166,6 +163,18 @@ struct LocalTargetProviderTests {
       (error as? TargetError)?.message.hasPrefix("port \(holder.port) is in use by another program") == true
     }
     #expect(provider.layout(of: "coef").revisionNames().isEmpty)
+  }
+
+  /// The scoring server answers on loopback and on no other address of this machine: the gateway's auth cannot be
+  /// walked around from the network.
+  func expectLoopbackOnly(port: Int) throws {
+    #expect(try LoopbackHTTPClient(timeout: .seconds(5)).get(port: port).status == 200)
+    #expect(NetworkAddresses.listeningAddresses(port: port) == ["0100007F"], "listens on 127.0.0.1 only")
+    let addresses = NetworkAddresses.nonLoopbackIPv4()
+    if addresses.isEmpty { print("no non-loopback IPv4 address on this machine; only the loopback half is checked") }
+    for address in addresses {
+      #expect(!NetworkAddresses.accepts(address: address, port: port), "the scoring server answers on \(address):\(port)")
+    }
   }
 
   /// Stops whatever a failed test left running for the service, then removes the fixture.
