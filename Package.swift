@@ -96,7 +96,7 @@ let package = Package(
       name: "BerthCLI",
       dependencies: [
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthStateSQLite", "BerthTargetLocal", "BerthGateway",
+        "BerthStateSQLite", "BerthGateway",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -127,7 +127,6 @@ let package = Package(
       name: "BerthTargetLocalTests",
       dependencies: [
         "BerthTargetLocal", "BerthPythonSpec", "BerthModel", "BerthProcess", "BerthTargetAPI", "BerthTesting",
-        .product(name: "Crypto", package: "swift-crypto"),
         "BerthGateway", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],

@@ -56,7 +56,7 @@ struct GatewayHost: Sendable {
     } catch {
       throw TargetError("cannot create the credentials of '\(layout.root)': \(error)")
     }
-    return SecretFingerprint.read(layout, mode: mode)
+    return layout.fingerprint(mode)
   }
 
   /// The deployments registered now, sorted by name.

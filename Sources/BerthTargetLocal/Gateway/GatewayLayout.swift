@@ -1,3 +1,5 @@
+import BerthGateway
+
 /// Where one gateway's files live: an endpoint's `<runtime>/_endpoints/<endpoint>/`, or the `gateway/` folder of a
 /// service that has its own address.
 ///
@@ -38,4 +40,11 @@ public struct GatewayLayout: Sendable, Hashable {
   public var listeningFile: String { root + "/listening.json" }
   public var processRecordFile: String { root + "/process.json" }
   var lockFile: String { root + "/gateway.lock" }
+}
+
+extension GatewayLayout {
+  /// The fingerprint of the secret `mode` uses in this folder (`SecretFingerprint`).
+  func fingerprint(_ mode: AuthMode) -> String? {
+    SecretFingerprint.read(mode: mode, keysFile: keysFile, signingKeyFile: signingKeyFile)
+  }
 }

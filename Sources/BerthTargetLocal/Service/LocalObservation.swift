@@ -104,7 +104,7 @@ struct LocalObservation: Sendable {
       "port": .int(listening.port), "gateway_pid": .int(Int(process.pid)),
       "scoring_uri": .string(definition.scoringURI), "auth_mode": .string(definition.authMode.rawValue),
     ]
-    if let fingerprint = SecretFingerprint.read(host.layout, mode: definition.authMode) {
+    if let fingerprint = host.layout.fingerprint(definition.authMode) {
       attributes["key_fingerprint"] = .string(fingerprint)
     }
     return Observation(

@@ -27,7 +27,7 @@ enum LocalServiceOutputs {
       if let gatewayPid { outputs["gateway_pid"] = .int(Int(gatewayPid)) }
       // A service behind an endpoint has no port of its own; the endpoint records its address and keys.
       outputs["port"] = .int(definition.port)
-      if let fingerprint = SecretFingerprint.read(host.layout, mode: definition.authMode) {
+      if let fingerprint = host.layout.fingerprint(definition.authMode) {
         outputs["key_fingerprint"] = .string(fingerprint)
       }
     }

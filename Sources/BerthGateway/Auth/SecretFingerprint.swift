@@ -1,4 +1,3 @@
-import BerthGateway
 import Crypto
 import Foundation
 
@@ -6,15 +5,15 @@ import Foundation
 ///
 /// 16 hex digits of SHA-256 over the secret material: it tells two secrets apart and reveals nothing of them
 /// (the keys are 256 random bits).
-enum SecretFingerprint {
-  /// The fingerprint of the secrets `mode` uses in `layout`; nil for `none` or when the file cannot be read.
-  static func read(_ layout: GatewayLayout, mode: AuthMode) -> String? {
+public enum SecretFingerprint {
+  /// The fingerprint of the secret `mode` uses; nil for `none` or when the file cannot be read.
+  public static func read(mode: AuthMode, keysFile: String, signingKeyFile: String) -> String? {
     switch mode {
     case .key:
-      guard let keys = try? SecretFiles.readKeys(layout.keysFile) else { return nil }
+      guard let keys = try? SecretFiles.readKeys(keysFile) else { return nil }
       return of("key\u{0}" + keys.primaryKey + "\u{0}" + keys.secondaryKey)
     case .amlToken:
-      guard let data = FileManager.default.contents(atPath: layout.signingKeyFile) else { return nil }
+      guard let data = FileManager.default.contents(atPath: signingKeyFile) else { return nil }
       return of("aml_token\u{0}" + String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     case .none:
       return nil
