@@ -27,7 +27,8 @@ struct EndpointCredentials {
     }
     guard case .string(let folder)? = record.outputs["gateway_folder"] else {
       throw ValidationError(
-        "\(record.address) has no gateway of its own (it is behind an endpoint, or runs on a target without a gateway); ask its endpoint")
+        "\(record.address) has no gateway of its own (it is behind an endpoint, or runs on a target without a gateway); ask its endpoint"
+      )
     }
     var mode = AuthMode.none
     if case .string(let text)? = record.outputs["auth_mode"], let parsed = AuthMode(rawValue: text) { mode = parsed }

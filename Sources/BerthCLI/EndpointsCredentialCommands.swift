@@ -54,7 +54,8 @@ extension EndpointsCommand {
       commandName: "regenerate-keys",
       abstract: "Replace the primary or secondary key (or, for aml_token, the signing key: every token is revoked).",
       discussion:
-        "Clients keep working on the other key throughout. The new key's fingerprint is recorded in state, so drift stays quiet; the key itself is printed nowhere (use get-credentials).")
+        "Clients keep working on the other key throughout. The new key's fingerprint is recorded in state, so drift stays quiet; the key itself is printed nowhere (use get-credentials)."
+    )
     @OptionGroup var manifests: ManifestOptions
     @Argument(help: "The endpoint's (or service's) name.") var name: String
     @Option(name: .long, help: "primary or secondary (key auth); signing (aml_token).") var keyType: String
@@ -70,7 +71,9 @@ extension EndpointsCommand {
           switch (credentials.authMode, keyType) {
           case (.key, "primary"), (.key, "secondary"):
             var keys = try SecretFiles.readKeys(credentials.keysFile)
-            if keyType == "primary" { keys.primaryKey = EndpointKeys.generateKey() } else {
+            if keyType == "primary" {
+              keys.primaryKey = EndpointKeys.generateKey()
+            } else {
               keys.secondaryKey = EndpointKeys.generateKey()
             }
             try SecretFiles.writeKeys(keys, to: credentials.keysFile)
@@ -80,7 +83,8 @@ extension EndpointsCommand {
             throw ValidationError("\(credentials.address) has auth_mode none: it has no keys")
           default:
             let allowed = credentials.authMode == .key ? "primary or secondary" : "signing"
-            throw ValidationError("--key-type \(keyType) does not apply to auth_mode \(credentials.authMode.rawValue); use \(allowed)")
+            throw ValidationError(
+              "--key-type \(keyType) does not apply to auth_mode \(credentials.authMode.rawValue); use \(allowed)")
           }
           credentials.record.outputs["key_fingerprint"] = credentials.fingerprint.map(FieldValue.string)
           credentials.record.updatedAt = Date()
