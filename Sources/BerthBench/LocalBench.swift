@@ -3,7 +3,7 @@ import BerthTargetLocal
 import Foundation
 
 /// The local target on the diabetes example: cold and warm environment builds, apply → first 200,
-/// and `/score` throughput through Berth's port proxy versus straight to the same azmlinfsrv.
+/// and `/score` throughput through Berth's gateway versus straight to the same azmlinfsrv.
 struct LocalBench {
   let example: String
   let duration: Double
@@ -44,7 +44,7 @@ struct LocalBench {
       print(
         String(
           format:
-            "local     throughput round %d: bare azmlinfsrv %7.1f req/s, through Berth's proxy %7.1f req/s, ratio %.2f× (%d workers, %d client threads, %.0f s each)",
+            "local     throughput round %d: bare azmlinfsrv %7.1f req/s, through Berth's gateway %7.1f req/s, ratio %.2f× (%d workers, %d client threads, %.0f s each)",
           round + 1, bare, proxied, proxied / bare, workers, threads, duration))
     }
     try await destroy(reconciler, scratch)

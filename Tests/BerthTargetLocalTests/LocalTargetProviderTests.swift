@@ -1,3 +1,4 @@
+import BerthGateway
 import BerthModel
 import BerthTargetAPI
 import Foundation
@@ -149,6 +150,48 @@ struct LocalTargetProviderTests {
     #expect(ServiceProcessScan.scan(serviceRoot: layout.root).isEmpty)
     #expect(Self.processesMentioning(fixture.runtime).isEmpty)
     #expect(!FileManager.default.fileExists(atPath: layout.root))
+  }
+
+  /// A service's own gateway enforces `auth_enabled` (keys) and `token_auth_enabled` (tokens), and an update that
+  /// switches between them keeps the port, the keys file and the scoring server.
+  @Test func ownGatewayEnforcesKeysThenTokens() async throws {
+    defer { stopEverything() }
+    try await SharedEnvironment.built()
+    let client = LoopbackHTTPClient(timeout: .seconds(30))
+    let layout = provider.layout(of: "coef").gateway
+    let model = try fixture.model(version: 1, coefficient: 2)
+    let keyed = fixture.deployment(revision: "rev00000k1", models: [model], settings: ["auth_enabled": .bool(true)])
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(keyed)))
+    let port = try #require(deployed.outputs.int("port"))
+    #expect(deployed.outputs["auth_mode"] == .string("key"))
+    let keys = try SecretFiles.readKeys(layout.keysFile)
+    #expect(deployed.outputs["key_fingerprint"] == layout.fingerprint(.key).map(FieldValue.string))
+    #expect(!deployed.outputs.values.contains { $0.description.contains(keys.primaryKey) }, "no key in the outputs")
+    let attributes = try FileManager.default.attributesOfItem(atPath: layout.keysFile)
+    #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    let body = #"{"data": [1, 2]}"#
+    let refused = try client.postJSON(port: port, body: body)
+    #expect(refused.status == 401)
+    #expect(refused.headers["www-authenticate"] == #"Bearer realm="coef""#)
+    #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(keys.primaryKey)"]).status == 200)
+    #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(keys.secondaryKey)"]).status == 200)
+    #expect(try client.get(port: port).status == 200, "liveness needs no key")
+
+    let tokened = fixture.deployment(revision: "rev00000k1", models: [model], settings: ["token_auth_enabled": .bool(true)])
+    let updated = try await provider.apply(ApplyRequest(operation: .update(tokened, previous: deployed.outputs)))
+    #expect(updated.outputs.int("port") == port)
+    #expect(updated.outputs.int("pid") == deployed.outputs.int("pid"), "same revision: the scoring server is kept")
+    #expect(updated.outputs["auth_mode"] == .string("aml_token"))
+    let signingKey = try SecretFiles.readSigningKey(layout.signingKeyFile)
+    let token = AccessToken.issue(endpoint: "coef", signingKey: signingKey, now: Date(), lifetime: 60)
+    #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(token.text)"]).status == 200)
+    #expect(
+      try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(keys.primaryKey)"]).status == 401,
+      "keys are not accepted in token mode")
+    let expired = AccessToken.issue(endpoint: "coef", signingKey: signingKey, now: Date().addingTimeInterval(-120), lifetime: 60)
+    #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(expired.text)"]).status == 401)
+    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "coef", previous: updated.outputs)))
+    #expect(PortProbe.isFree(port: port))
   }
 
   @Test func aTakenPublicPortFailsBeforeAnythingStarts() async throws {
