@@ -152,8 +152,9 @@ struct LocalTargetProviderTests {
     #expect(!FileManager.default.fileExists(atPath: layout.root))
   }
 
-  /// A service's own gateway enforces `auth_enabled` (keys) and `token_auth_enabled` (tokens), and an update that
-  /// switches between them keeps the port, the keys file and the scoring server.
+  /// A service's own gateway enforces `auth_enabled` (keys) and `token_auth_enabled` (tokens), an update that
+  /// switches between them keeps the port, the keys file and the scoring server, and a killed gateway comes back
+  /// with the same credentials.
   @Test func ownGatewayEnforcesKeysThenTokens() async throws {
     defer { stopEverything() }
     try await SharedEnvironment.built()
@@ -190,7 +191,21 @@ struct LocalTargetProviderTests {
       "keys are not accepted in token mode")
     let expired = AccessToken.issue(endpoint: "coef", signingKey: signingKey, now: Date().addingTimeInterval(-120), lifetime: 60)
     #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(expired.text)"]).status == 401)
-    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "coef", previous: updated.outputs)))
+
+    // The gateway killed: observed as missing; a redeploy restarts it with the same signing key, so tokens survive.
+    let gatewayPid = Int32(try #require(updated.outputs.int("gateway_pid")))
+    kill(gatewayPid, SIGKILL)
+    #expect(eventually { !ProcessLiveness.isAlive(pid: gatewayPid) })
+    let request = ObserveRequest(
+      computeTargetName: "laptop", computeTarget: ComputeTargetSpec(type: .local),
+      services: [ObservedService(name: "coef", recordedOutputs: updated.outputs)])
+    let observed = try await provider.observe(request).services["coef"]
+    #expect(observed?.health == .missing && observed?.message == "the gateway of the service is not running")
+    let repaired = try await provider.apply(ApplyRequest(operation: .deploy(tokened)))
+    #expect(repaired.outputs.int("pid") == updated.outputs.int("pid"), "the scoring server was kept")
+    #expect(repaired.outputs["key_fingerprint"] == updated.outputs["key_fingerprint"])
+    #expect(try client.postJSON(port: port, body: body, headers: ["Authorization": "Bearer \(token.text)"]).status == 200)
+    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "coef", previous: repaired.outputs)))
     #expect(PortProbe.isFree(port: port))
   }
 

@@ -108,14 +108,15 @@ struct GatewayHost: Sendable {
 
   // MARK: - The process
 
-  /// The gateway process of this folder, if one runs: the recorded one, else one the process scan finds.
-  func runningProcess() -> GatewayProcessRecord? {
+  /// The gateway process of this folder, if one runs: the recorded one, else one the process scan finds (a run
+  /// killed before recording it). `adopt` records a found one; observation and validation only read.
+  func runningProcess(adopt: Bool = false) -> GatewayProcessRecord? {
     if let record = GatewayProcessRecord.read(layout.processRecordFile), record.isAlive { return record }
     let found = ServiceProcessScan.scan(serviceRoot: layout.ownerRoot).first { $0.role == .gateway }
     guard let found else { return nil }
     let record = GatewayProcessRecord(
       pid: found.processGroup, startTime: ProcessLiveness.startTime(pid: found.processGroup), startedAt: Date())
-    try? AtomicFile.writeJSON(record, to: layout.processRecordFile)
+    if adopt { try? AtomicFile.writeJSON(record, to: layout.processRecordFile) }
     return record
   }
 
@@ -129,7 +130,7 @@ struct GatewayHost: Sendable {
   /// the running one (SIGHUP), or — when the address or port changed, which needs a new socket — replaces it.
   func serve(digest: String, progress: @Sendable (String) -> Void) async throws -> GatewayProcessRecord {
     guard let definition = definition() else { throw TargetError("no endpoint.json in '\(layout.root)'") }
-    if let process = runningProcess() {
+    if let process = runningProcess(adopt: true) {
       let current = listening(process)
       let sameSocket =
         current.map { $0.port == definition.port && sameAddress($0.address, definition.listenAddress) } ?? false
