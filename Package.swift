@@ -30,7 +30,7 @@ let package = Package(
     .target(
       name: "BerthTargetLocal",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess",
+        "BerthModel", "BerthTargetAPI", "BerthPythonSpec", "BerthProcess", "BerthGateway",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
@@ -98,7 +98,7 @@ let package = Package(
       name: "BerthCLI",
       dependencies: [
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthStateSQLite", "BerthTargetLocal", "BerthGateway", "BerthGit",
+        "BerthStateSQLite", "BerthGateway", "BerthGit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -129,7 +129,6 @@ let package = Package(
       name: "BerthTargetLocalTests",
       dependencies: [
         "BerthTargetLocal", "BerthPythonSpec", "BerthModel", "BerthProcess", "BerthTargetAPI", "BerthTesting",
-        .product(name: "Crypto", package: "swift-crypto"),
         "BerthGateway", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
       ],

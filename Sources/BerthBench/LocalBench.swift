@@ -3,7 +3,7 @@ import BerthTargetLocal
 import Foundation
 
 /// The local target on the diabetes example: cold and warm environment builds, apply → first 200,
-/// and `/score` throughput through Berth's port proxy versus straight to the same azmlinfsrv.
+/// and `/score` throughput through Berth's gateway versus straight to the same azmlinfsrv.
 struct LocalBench {
   let example: String
   let duration: Double
@@ -21,7 +21,7 @@ struct LocalBench {
     try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "port: 8890", with: "port: \(port)")
       .write(toFile: manifest, atomically: true, encoding: .utf8)
     let berth = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("berth").path
-    let reconciler = Reconciler.standard(proxyCommand: [berth, "__proxy"])
+    let reconciler = Reconciler.standard(gatewayCommand: [berth, "gateway", "serve"])
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 
     // Cold: empty environment cache and an empty uv download cache (wheels come from PyPI).
@@ -44,7 +44,7 @@ struct LocalBench {
       print(
         String(
           format:
-            "local     throughput round %d: bare azmlinfsrv %7.1f req/s, through Berth's proxy %7.1f req/s, ratio %.2f× (%d workers, %d client threads, %.0f s each)",
+            "local     throughput round %d: bare azmlinfsrv %7.1f req/s, through Berth's gateway %7.1f req/s, ratio %.2f× (%d workers, %d client threads, %.0f s each)",
           round + 1, bare, proxied, proxied / bare, workers, threads, duration))
     }
     try await destroy(reconciler, scratch)

@@ -13,7 +13,7 @@ public struct BerthCommand: AsyncParsableCommand {
     subcommands: [
       ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
       BuildCommand.self, GraphCommand.self, RenderCommand.self, StateCommand.self, ImportCommand.self,
-      ModelsCommand.self, ServicesCommand.self, EndpointsCommand.self, LogsCommand.self, SchemaCommand.self, ProxyCommand.self,
+      ModelsCommand.self, ServicesCommand.self, EndpointsCommand.self, LogsCommand.self, SchemaCommand.self,
       WatchCommand.self, GatewayCommand.self,
     ]
   )

@@ -5,8 +5,8 @@ import BerthModel
 /// `berth endpoints`: the declared endpoints, their traffic split and deployments, and what apply recorded.
 struct EndpointsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "endpoints", abstract: "List endpoints and show one: traffic, auth mode, deployments.",
-    subcommands: [List.self, Show.self])
+    commandName: "endpoints", abstract: "List and show endpoints; get or regenerate their credentials; invoke them.",
+    subcommands: [List.self, Show.self, GetCredentials.self, RegenerateKeys.self, Invoke.self])
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

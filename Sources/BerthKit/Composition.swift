@@ -22,12 +22,13 @@ public enum Composition {
     }
   }
 
-  /// The targets of a workspace. `proxyCommand` starts a local service's port proxy (`berth __proxy`).
-  public static func targets(for workspace: Workspace, proxyCommand: [String]) -> Targets {
+  /// The targets of a workspace. `gatewayCommand` starts a local gateway (`berth gateway serve`).
+  public static func targets(for workspace: Workspace, gatewayCommand: [String]) -> Targets {
     Targets(
       providers: [
         LocalTargetProvider(
-          runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache, proxyCommand: proxyCommand),
+          runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache,
+          gatewayCommand: gatewayCommand),
         KubernetesTargetProvider(),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
@@ -45,7 +46,7 @@ public enum Composition {
       }, releaseDates: SimpleIndexReleaseDates(cacheDirectory: workspace.environmentCache + "/.release-dates"))
   }
 
-  /// The path of the running executable, for commands that start Berth again (the port proxy).
+  /// The path of the running executable, for commands that start Berth again (the gateway).
   public static func currentExecutable() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
   }
@@ -53,7 +54,7 @@ public enum Composition {
 
 extension Reconciler {
   /// The reconciler `berth` uses: SQLite (or PostgreSQL) state, the local and the kubernetes targets.
-  public static func standard(proxyCommand: [String] = [Composition.currentExecutable(), "__proxy"]) -> Reconciler {
-    Reconciler(targets: { Composition.targets(for: $0, proxyCommand: proxyCommand) }, openState: Composition.openState)
+  public static func standard(gatewayCommand: [String] = [Composition.currentExecutable(), "gateway", "serve"]) -> Reconciler {
+    Reconciler(targets: { Composition.targets(for: $0, gatewayCommand: gatewayCommand) }, openState: Composition.openState)
   }
 }

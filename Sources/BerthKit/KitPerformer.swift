@@ -27,22 +27,32 @@ struct KitPerformer: ActionPerforming {
     case .environment: return try await environment(action, context)
     case .computeTarget: return try await computeTarget(action, context)
     case .service: return try await service(action, context)
-    case .endpoint: return try endpoint(action)
+    case .endpoint: return try await endpoint(action, context)
     case .inferenceConfig, .workspace: return ActionResult(message: "recorded")
     }
   }
 
-  /// No target serves endpoints yet, and `TargetChecks` refuses such plans; a plan file made by a build that
-  /// did must not be recorded as applied here. Forgetting a recorded endpoint is all a delete can do.
-  private func endpoint(_ action: PlannedAction) throws -> ActionResult {
-    if action.kind == .delete { return ActionResult(message: "forgotten; no gateway of this build served it") }
-    let type = action.attributes["compute_target"].flatMap { value -> String? in
-      guard case .string(let name) = value, case .computeTarget(let spec)? = graph[ResourceAddress(.computeTarget, name)]?.spec
-      else { return nil }
-      return spec.type.rawValue
+  /// Publishes an endpoint through its compute target's provider, or removes it.
+  private func endpoint(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
+    let previous = previousRecord(action)
+    if action.kind == .delete {
+      guard let previous else { return ActionResult(message: "nothing recorded") }
+      let response = try await provider(forRecorded: previous).apply(
+        ApplyRequest(
+          operation: .deleteEndpoint(name: action.address.name, previous: previous.outputs), progress: context.progress))
+      return ActionResult(message: response.message, diagnostics: response.diagnostics)
     }
-    throw TargetError(
-      "no provider of this build serves endpoints on compute target type \(type ?? "?"): \(action.address) cannot be applied")
+    guard let resource = graph[action.address], case .endpoint(let spec) = resource.spec,
+      let target = graph.computeTarget(of: spec)
+    else { throw TargetError("\(action.address) is not declared any more; plan again") }
+    let response = try await targets.provider(for: target.type).apply(
+      ApplyRequest(
+        operation: .publishEndpoint(
+          EndpointDeployment(
+            name: action.address.name, spec: spec, computeTargetName: spec.computeTarget, computeTarget: target),
+          previous: previous?.outputs),
+        progress: context.progress))
+    return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
   }
 
   /// The record that this action's resource had before: under its old name when it was renamed.
@@ -154,16 +164,16 @@ struct KitPerformer: ActionPerforming {
       outputs: response.outputs.merging(imageOutputs) { $1 }, message: response.message, diagnostics: response.diagnostics)
   }
 
-  /// The provider of the compute target a service was recorded on (which may be gone from the manifests).
+  /// The provider of the compute target a service or endpoint was recorded on (which may be gone from the manifests).
   private func provider(forRecorded record: ResourceRecord?) throws -> any TargetProvider {
     guard let record, case .string(let targetName)? = record.attributes["compute_target"] else {
-      throw TargetError("no record of where this service runs")
+      throw TargetError("no record of where this runs")
     }
     let address = ResourceAddress(.computeTarget, targetName)
     if case .computeTarget(let spec)? = graph[address]?.spec { return try targets.provider(for: spec.type) }
     if case .string(let type)? = recorded.resources[address]?.attributes["type"], let computeType = ComputeType(rawValue: type) {
       return try targets.provider(for: computeType)
     }
-    throw TargetError("compute target '\(targetName)' of this service is unknown")
+    throw TargetError("compute target '\(targetName)' is unknown")
   }
 }

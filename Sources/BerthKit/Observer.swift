@@ -7,15 +7,22 @@ import BerthTargetAPI
 struct Observer: Sendable {
   let targets: Targets
 
-  /// Observations by service address; targets without a provider are left out (nothing is known about them).
+  /// Observations by service and endpoint address; targets without a provider are left out (nothing is known about them).
   func observe(graph: DesiredGraph, state: StateSnapshot) async -> (
     observations: [ResourceAddress: Observation], diagnostics: [Diagnostic]
   ) {
     var byTarget: [String: [ObservedService]] = [:]
-    for (address, record) in state.resources where address.kind == .service {
+    var endpointsByTarget: [String: [ObservedService]] = [:]
+    for (address, record) in state.resources where address.kind == .service || address.kind == .endpoint {
       guard case .string(let target)? = record.attributes["compute_target"] else { continue }
-      byTarget[target, default: []].append(ObservedService(name: address.name, recordedOutputs: record.outputs))
+      let observed = ObservedService(name: address.name, recordedOutputs: record.outputs)
+      if address.kind == .service {
+        byTarget[target, default: []].append(observed)
+      } else {
+        endpointsByTarget[target, default: []].append(observed)
+      }
     }
+    for target in endpointsByTarget.keys where byTarget[target] == nil { byTarget[target] = [] }
     var observations: [ResourceAddress: Observation] = [:]
     var diagnostics: [Diagnostic] = []
     for (targetName, services) in byTarget.sorted(by: { $0.key < $1.key }) {
@@ -25,8 +32,11 @@ struct Observer: Sendable {
       }
       do {
         let response = try await provider.observe(
-          ObserveRequest(computeTargetName: targetName, computeTarget: spec, services: services.sorted { $0.name < $1.name }))
+          ObserveRequest(
+            computeTargetName: targetName, computeTarget: spec, services: services.sorted { $0.name < $1.name },
+            endpoints: (endpointsByTarget[targetName] ?? []).sorted { $0.name < $1.name }))
         for (name, observation) in response.services { observations[ResourceAddress(.service, name)] = observation }
+        for (name, observation) in response.endpoints { observations[ResourceAddress(.endpoint, name)] = observation }
         diagnostics += response.diagnostics
       } catch {
         diagnostics.append(

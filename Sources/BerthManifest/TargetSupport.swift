@@ -10,8 +10,11 @@ import BerthModel
 public enum TargetSupport {
   /// Deployment settings (top-level names) each provider honours today.
   public static let honouredSettings: [ComputeType: Set<String>] = [
-    // LocalDeploymentSettings and ServiceResolver read these.
-    .local: ["port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables"],
+    // LocalDeploymentSettings and ServiceResolver read these; the gateway enforces auth, limits and data collection.
+    .local: [
+      "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "auth_enabled",
+      "token_auth_enabled", "replica_max_concurrent_requests", "max_request_wait_time", "collect_model_data",
+    ],
     // KubernetesSettings reads these.
     .kubernetes: [
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
@@ -20,9 +23,9 @@ public enum TargetSupport {
     ],
   ]
 
-  /// Compute target types on which a gateway serves `Endpoint`s. None yet: the gateway is not part of a
-  /// target, so an endpoint would route nothing and enforce no `auth_mode` (see `TargetChecks`).
-  public static let endpointTypes: Set<ComputeType> = []
+  /// Compute target types on which a gateway serves `Endpoint`s. Elsewhere an endpoint would route nothing and
+  /// enforce no `auth_mode`, so planning one there is an error (see `TargetChecks`).
+  public static let endpointTypes: Set<ComputeType> = [.local]
 
   /// Switches whose `false` asks for nothing a target must do: only `true` is "not honoured".
   static let switches: Set<String> = ["auth_enabled", "token_auth_enabled", "collect_model_data", "autoscale_enabled"]

@@ -31,8 +31,10 @@ public enum Differ {
       } else if !fieldChanges.isEmpty {
         (kind, reasons) = changeKind(address, fieldChanges, want, builtEnvironments)
       }
-      if address.kind == .service, let recorded, let observation = input.observations[address] {
-        let (driftKind, driftReason) = drift(recorded: recorded, observation: observation)
+      if address.kind == .service || address.kind == .endpoint, let recorded, let observation = input.observations[address] {
+        var (driftKind, driftReason) = drift(recorded: recorded, observation: observation)
+        // An endpoint is published, not deployed: its gateway comes back by publishing it again.
+        if address.kind == .endpoint, driftKind == .deploy { driftKind = .provision }
         if let driftKind {
           switch (kind, driftKind) {
           case (nil, _): kind = driftKind
@@ -240,6 +242,14 @@ public enum Differ {
     case .healthy, .progressing, .unknown:
       if let running = observation.revision, case .string(let expected)? = recorded.outputs["revision"], running != expected {
         return (.update, "running revision \(running) differs from recorded \(expected) (changed outside Berth)")
+      }
+      if case .string(let now)? = observation.attributes["key_fingerprint"],
+        case .string(let recordedPrint)? = recorded.outputs["key_fingerprint"], now != recordedPrint
+      {
+        return (
+          .update,
+          "its keys changed outside Berth (fingerprint \(recordedPrint) → \(now)); apply keeps the new keys and records them"
+        )
       }
       return (nil, "")
     }

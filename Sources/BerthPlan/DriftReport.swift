@@ -36,7 +36,7 @@ public struct DriftReport: Hashable, Sendable, Codable {
 
   /// Compares observations with records, and plans the manifests against records alone.
   ///
-  /// Only what a plan would repair counts as drift (health and the running revision), so a scheduled
+  /// Only what a plan would repair counts as drift (health, the running revision, the keys' fingerprint), so a scheduled
   /// check does not alarm forever about a harmless difference such as a new process id.
   public static func make(_ input: PlanInput) -> DriftReport {
     var drifted: [Drifted] = []
@@ -46,6 +46,11 @@ public struct DriftReport: Hashable, Sendable, Codable {
       let recordedRevision = record.outputs["revision"]
       if let running = observation.revision, recordedRevision != .string(running) {
         changes.append(FieldChange(path: "revision", before: recordedRevision, after: .string(running)))
+      }
+      // A key regenerated outside Berth: only fingerprints, never the keys, are recorded or shown.
+      let recordedKeys = record.outputs["key_fingerprint"]
+      if let observedKeys = observation.attributes["key_fingerprint"], let recordedKeys, observedKeys != recordedKeys {
+        changes.append(FieldChange(path: "key_fingerprint", before: recordedKeys, after: observedKeys))
       }
       let unhealthy = observation.health == .missing || observation.health == .degraded
       if unhealthy || !changes.isEmpty {

@@ -47,13 +47,17 @@ public struct ServiceDeployment: Hashable, Sendable {
   public var labels: [String: String]
   /// The image to run, for targets that run containers; `nil` for the local target. Filled in by the image build.
   public var image: ContainerImage?
+  /// The endpoint the service is a deployment of (`Service.spec.endpoint`); nil for a service with its own address.
+  public var endpoint: String?
 
   public init(
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
     settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
-    image: ContainerImage? = nil, instance: String? = nil, environmentResolution: EnvironmentResolution = EnvironmentResolution()
+    image: ContainerImage? = nil, instance: String? = nil, environmentResolution: EnvironmentResolution = EnvironmentResolution(),
+    endpoint: String? = nil
   ) {
+    self.endpoint = endpoint
     self.environmentResolution = environmentResolution
     self.name = name
     self.instance = instance ?? name
@@ -114,16 +118,22 @@ public enum ServiceInstance {
   }
 }
 
-/// Observe every recorded service of one compute target in one call.
+/// Observe every recorded service (and endpoint) of one compute target in one call.
 public struct ObserveRequest: Sendable {
   public var computeTargetName: String
   public var computeTarget: ComputeTargetSpec
   public var services: [ObservedService]
+  /// Recorded endpoints of this target, by name with their recorded outputs (`ObservedService` values).
+  public var endpoints: [ObservedService]
 
-  public init(computeTargetName: String, computeTarget: ComputeTargetSpec, services: [ObservedService]) {
+  public init(
+    computeTargetName: String, computeTarget: ComputeTargetSpec, services: [ObservedService],
+    endpoints: [ObservedService] = []
+  ) {
     self.computeTargetName = computeTargetName
     self.computeTarget = computeTarget
     self.services = services
+    self.endpoints = endpoints
   }
 }
 
@@ -145,16 +155,22 @@ public struct Observation: Hashable, Sendable, Codable {
   }
 }
 
-/// Observations by service name.
+/// Observations by service name (and by endpoint name).
 public struct ObserveResponse: Sendable {
   public var services: [String: Observation]
+  /// Observations of the request's endpoints, by name.
+  public var endpoints: [String: Observation]
   /// How many calls the provider made to its backend (drift checks stay O(1) per kind).
   public var backendCalls: Int
   /// What the user should know about this observation (a setting the target could not read back…); shown with the plan.
   public var diagnostics: [Diagnostic]
 
-  public init(services: [String: Observation], backendCalls: Int = 0, diagnostics: [Diagnostic] = []) {
+  public init(
+    services: [String: Observation], endpoints: [String: Observation] = [:], backendCalls: Int = 0,
+    diagnostics: [Diagnostic] = []
+  ) {
     self.services = services
+    self.endpoints = endpoints
     self.backendCalls = backendCalls
     self.diagnostics = diagnostics
   }
@@ -167,6 +183,25 @@ public enum ApplyOperation: Hashable, Sendable {
   /// Start the new revision, wait for health, then retire the old one.
   case update(ServiceDeployment, previous: Attributes)
   case delete(name: String, previous: Attributes)
+  /// Create or change an endpoint: its address, auth mode and traffic split (its deployments join it when they deploy).
+  case publishEndpoint(EndpointDeployment, previous: Attributes?)
+  /// Remove an endpoint whose deployments are already gone.
+  case deleteEndpoint(name: String, previous: Attributes)
+}
+
+/// An endpoint as a target receives it: its spec with the compute target resolved.
+public struct EndpointDeployment: Hashable, Sendable {
+  public var name: String
+  public var spec: EndpointSpec
+  public var computeTargetName: String
+  public var computeTarget: ComputeTargetSpec
+
+  public init(name: String, spec: EndpointSpec, computeTargetName: String, computeTarget: ComputeTargetSpec) {
+    self.name = name
+    self.spec = spec
+    self.computeTargetName = computeTargetName
+    self.computeTarget = computeTarget
+  }
 }
 
 /// One change, with a sink for progress lines ("building environment…").

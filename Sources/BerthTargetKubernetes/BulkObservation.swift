@@ -1,23 +1,24 @@
 import BerthModel
 import BerthTargetAPI
 
-/// Observes every recorded service of one namespace with one list call per kind, by Berth's label.
+/// Observes every recorded service of one namespace with one (paged) list per kind, by Berth's label.
 struct BulkObservation: Sendable {
   let client: KubeClient
   let namespace: String
 
   func run(_ services: [ObservedService]) async throws -> ObserveResponse {
-    async let deployments = client.list(.deployment, namespace: namespace, labelSelector: KubernetesRenderer.managedSelector)
-    async let kubeServices = client.list(.service, namespace: namespace, labelSelector: KubernetesRenderer.managedSelector)
-    async let autoscalers = client.list(
-      .horizontalPodAutoscaler, namespace: namespace, labelSelector: KubernetesRenderer.managedSelector)
-    async let budgets = client.list(
-      .podDisruptionBudget, namespace: namespace, labelSelector: KubernetesRenderer.managedSelector)
-    let lists: [String: [JSONValue]] = [
+    let selector = KubernetesRenderer.managedSelector
+    async let deployments = client.listAll(.deployment, namespace: namespace, labelSelector: selector)
+    async let kubeServices = client.listAll(.service, namespace: namespace, labelSelector: selector)
+    async let autoscalers = client.listAll(.horizontalPodAutoscaler, namespace: namespace, labelSelector: selector)
+    async let budgets = client.listAll(.podDisruptionBudget, namespace: namespace, labelSelector: selector)
+    let listed: [String: KubeClient.Listed] = [
       "Deployment": try await deployments, "Service": try await kubeServices,
       "HorizontalPodAutoscaler": try await autoscalers, "PodDisruptionBudget": try await budgets,
     ]
-    return ObserveResponse(services: Self.evaluate(services, lists: lists, namespace: namespace), backendCalls: lists.count)
+    return ObserveResponse(
+      services: Self.evaluate(services, lists: listed.mapValues(\.items), namespace: namespace),
+      backendCalls: listed.values.map(\.calls).reduce(0, +))
   }
 
   /// Health, revision and drift of each service from the listed objects (kind → objects). Pure.

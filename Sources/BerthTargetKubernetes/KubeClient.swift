@@ -14,6 +14,8 @@ public struct KubeClient: Sendable {
   private let http: HTTPClient
   /// How long one request may take.
   public var requestTimeout: TimeAmount = .seconds(30)
+  /// Objects per list page (`limit`), as kubectl's default chunk size; lists follow `continue` to the end.
+  public var listPageSize = 500
   /// The field manager named in server-side apply, owning the fields Berth sets.
   public static let fieldManager = "berth"
 
@@ -83,19 +85,56 @@ public struct KubeClient: Sendable {
     }
   }
 
-  /// Every object of `kind` in `namespace` matching the selectors, in one call.
+  /// Every object of `kind` in `namespace` matching the selectors, page by page.
   public func list(_ kind: KubeKind, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil)
     async throws -> [JSONValue]
   {
-    var query: [String: String] = [:]
-    if let labelSelector { query["labelSelector"] = labelSelector }
-    if let fieldSelector { query["fieldSelector"] = fieldSelector }
-    let body = try await send(.GET, kind.collectionPath(namespace: namespace), query: query, what: "list \(kind.plural)")
-    let list = try Self.answer(body)
-    guard let items = list["items"]?.arrayValue ?? (list["items"] == .null ? [] : nil) else {
-      throw KubernetesError.malformedResponse("list \(kind.plural) has no items")
+    try await listAll(kind, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector).items
+  }
+
+  /// What a paged list returned and what it took.
+  public struct Listed: Sendable {
+    public var items: [JSONValue]
+    /// Requests made, pages and restarts included.
+    public var calls: Int
+    /// Times the list started over because a `continue` token expired (410).
+    public var restarts: Int
+  }
+
+  /// Lists in pages of `listPageSize` (`limit` and `continue`, the API's chunked lists), so a namespace of
+  /// thousands of objects is never one multi-megabyte answer. A continue token that expired (410 Gone, reason
+  /// Expired, after etcd compacted the revision the list started at) restarts the list from the beginning: the
+  /// pages must come from one consistent snapshot. Gives up after 3 restarts.
+  public func listAll(_ kind: KubeKind, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil)
+    async throws -> Listed
+  {
+    var base: [String: String] = [:]
+    if let labelSelector { base["labelSelector"] = labelSelector }
+    if let fieldSelector { base["fieldSelector"] = fieldSelector }
+    if listPageSize > 0 { base["limit"] = String(listPageSize) }
+    var calls = 0
+    var restarts = 0
+    while true {
+      var items: [JSONValue] = []
+      var token: String?
+      do {
+        repeat {
+          var query = base
+          if let token { query["continue"] = token }
+          calls += 1
+          let body = try await send(.GET, kind.collectionPath(namespace: namespace), query: query, what: "list \(kind.plural)")
+          let list = try Self.answer(body)
+          guard let page = list["items"]?.arrayValue ?? (list["items"] == .null ? [] : nil) else {
+            throw KubernetesError.malformedResponse("list \(kind.plural) has no items")
+          }
+          items += page
+          token = list["metadata"]?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return Listed(items: items, calls: calls, restarts: restarts)
+      } catch let error as KubernetesError where error.code == 410 && token != nil && restarts < 3 {
+        restarts += 1
+      }
     }
-    return items
   }
 
   /// Deletes an object (background or foreground propagation); false when it was already gone.

@@ -122,6 +122,11 @@ public struct KubernetesTargetProvider: TargetProvider {
           .delete(service: ServiceInstance.name(service: name, outputs: previous), recorded: previous)
         return ApplyResponse(message: "deleted from \(namespace)")
       }
+    case .publishEndpoint(let endpoint, _):
+      // `TargetChecks` refuses such plans (TargetSupport.endpointTypes); a plan file from another build could get here.
+      throw TargetError("endpoint '\(endpoint.name)': the kubernetes target of this build does not serve endpoints yet")
+    case .deleteEndpoint(let name, _):
+      return ApplyResponse(message: "endpoint '\(name)' forgotten; nothing of it ran on kubernetes")
     }
   }
 

@@ -10,6 +10,7 @@ public final class InMemoryTargetProvider: TargetProvider, @unchecked Sendable {
   public let type: ComputeType
   private let lock = NSLock()
   private var running: [String: Observation] = [:]
+  private var endpoints: [String: Observation] = [:]
   private let failingRevisions: Set<String>
 
   public init(type: ComputeType = .local, failingRevisions: Set<String> = []) {
@@ -25,7 +26,12 @@ public final class InMemoryTargetProvider: TargetProvider, @unchecked Sendable {
         result[service.name] = running[service.instance] ?? Observation(health: .missing, message: "not deployed")
       }
     }
-    return ObserveResponse(services: services, backendCalls: 1)
+    let endpoints = lock.withLock {
+      request.endpoints.reduce(into: [String: Observation]()) { result, endpoint in
+        result[endpoint.name] = self.endpoints[endpoint.name] ?? Observation(health: .missing, message: "not published")
+      }
+    }
+    return ObserveResponse(services: services, endpoints: endpoints, backendCalls: 1)
   }
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
@@ -46,6 +52,13 @@ public final class InMemoryTargetProvider: TargetProvider, @unchecked Sendable {
     case .delete(let name, let previous):
       _ = lock.withLock { running.removeValue(forKey: ServiceInstance.name(service: name, outputs: previous)) }
       return ApplyResponse(message: "deleted \(name)")
+    case .publishEndpoint(let endpoint, _):
+      lock.withLock { endpoints[endpoint.name] = Observation(health: .healthy, message: "published") }
+      return ApplyResponse(
+        outputs: ["scoring_uri": .string("memory://\(endpoint.name)/score")], message: "endpoint \(endpoint.name) published")
+    case .deleteEndpoint(let name, _):
+      _ = lock.withLock { endpoints.removeValue(forKey: name) }
+      return ApplyResponse(message: "deleted endpoint \(name)")
     }
   }
 

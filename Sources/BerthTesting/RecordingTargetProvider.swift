@@ -56,6 +56,13 @@ public final class RecordingTargetProvider: TargetProvider, @unchecked Sendable 
     case .delete(let name, _):
       if let error = failures[name] { throw error }
       return ApplyResponse(message: "deleted \(name)")
+    case .publishEndpoint(let endpoint, _):
+      if let error = failures[endpoint.name] { throw error }
+      return ApplyResponse(
+        outputs: ["scoring_uri": .string("fake://\(endpoint.name)/score")], message: "endpoint \(endpoint.name) published")
+    case .deleteEndpoint(let name, _):
+      if let error = failures[name] { throw error }
+      return ApplyResponse(message: "deleted endpoint \(name)")
     }
   }
 }

@@ -59,7 +59,7 @@ struct KubernetesFlowTests {
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
 
     let reconciler = Reconciler(
-      targets: { Composition.targets(for: $0, proxyCommand: []) }, openState: Composition.openState)
+      targets: { Composition.targets(for: $0, gatewayCommand: []) }, openState: Composition.openState)
     func applyOnce(destroy: Bool = false) async throws -> (Plan, ExecutionSummary) {
       let (prepared, diagnostics) = try await reconciler.prepare(path: folder)
       let context = try #require(prepared, "\(diagnostics)")

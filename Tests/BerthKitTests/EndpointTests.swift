@@ -26,28 +26,69 @@ import Testing
       validation.graph.dependencies[ResourceAddress(.service, "blue")]?.contains(ResourceAddress(.endpoint, "scoring")) == true)
   }
 
+  /// The same endpoint on a kubernetes target, where no provider of this build serves endpoints yet.
+  func onKubernetes() throws -> ScratchDirectory {
+    let scratch = try ScratchDirectory("endpoint-kubernetes")
+    try FileManager.default.removeItem(atPath: scratch.path)
+    try FileManager.default.copyItem(atPath: Self.folder.path, toPath: scratch.path)
+    let manifest = scratch.path + "/berth.yaml"
+    let text =
+      try String(contentsOfFile: manifest, encoding: .utf8)
+      .replacingOccurrences(of: "  type: local\n", with: "  type: kubernetes\n")
+      .replacingOccurrences(of: "  port: 8900\n", with: "")
+      + "---\napiVersion: berth/v1\nkind: Workspace\nmetadata:\n  name: ws\nspec:\n  registry:\n    address: registry.example.com\n"
+    try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+    return scratch
+  }
+
   @Test func planRefusesAnEndpointNoProviderServesAtItsKindLine() async throws {
+    let scratch = try onKubernetes()
     let store = InMemoryStateStore()
     let reconciler = Reconciler(
       targets: { _ in
-        Targets(providers: [RecordingTargetProvider(type: .local)], environmentBuilder: FakeEnvironmentBuilder())
+        Targets(providers: [RecordingTargetProvider(type: .kubernetes)], environmentBuilder: FakeEnvironmentBuilder())
       },
       openState: { _, _ in store })
-    let (prepared, diagnostics) = try await reconciler.prepare(path: Self.folder.path, observe: false)
+    let (prepared, diagnostics) = try await reconciler.prepare(path: scratch.path, observe: false)
     let context = try #require(prepared, "\(diagnostics)")
     let plan = reconciler.plan(context)
     let errors = plan.diagnostics.filter { $0.severity == .error }
-    #expect(errors.count == 1)
+    #expect(errors.count == 1, "\(errors)")
     let error = try #require(errors.first)
     #expect(
       error.message
-        == "endpoint 'scoring' is on compute target 'dev' of type local, where no provider of this build serves endpoints yet")
+        == "endpoint 'scoring' is on compute target 'dev' of type kubernetes, where no provider of this build serves endpoints yet"
+    )
     #expect(error.location?.line == 32, "the Endpoint's `kind:` line")
     #expect(error.hint?.contains("auth_mode") == true)
     // The plan still shows what an apply would do, with the endpoint's traffic as fields.
     let action = try #require(plan.actions.first { $0.address == ResourceAddress(.endpoint, "scoring") })
     #expect(action.kind == .provision)
     #expect(action.changes.map(\.path).contains("traffic.blue"))
+  }
+
+  /// On local the gateway serves endpoints: the plan has no error, and publishes the endpoint before its deployments.
+  @Test func planOnLocalPublishesTheEndpointBeforeItsDeployments() async throws {
+    let store = InMemoryStateStore()
+    let provider = InMemoryTargetProvider(type: .local)
+    let reconciler = Reconciler(
+      targets: { _ in Targets(providers: [provider], environmentBuilder: FakeEnvironmentBuilder()) },
+      openState: { _, _ in store })
+    let (prepared, diagnostics) = try await reconciler.prepare(path: Self.folder.path, observe: false)
+    let context = try #require(prepared, "\(diagnostics)")
+    let plan = reconciler.plan(context)
+    #expect(!plan.diagnostics.hasErrors, "\(plan.diagnostics)")
+    let order = plan.actions.map(\.address)
+    let endpoint = try #require(order.firstIndex(of: ResourceAddress(.endpoint, "scoring")))
+    for service in ["blue", "green", "shadow"] {
+      let index = try #require(order.firstIndex(of: ResourceAddress(.service, service)))
+      #expect(endpoint < index, "\(service) deploys after its endpoint is published")
+    }
+    let summary = try await reconciler.apply(plan, context: context, parallelism: 4) { _ in }
+    #expect(summary.isSuccess)
+    let recorded = try await store.snapshot()
+    #expect(
+      recorded.resources[ResourceAddress(.endpoint, "scoring")]?.outputs["scoring_uri"] == .string("memory://scoring/score"))
   }
 
   @Test func reportsShowWhatIsDeclaredAndWhatIsRecorded() throws {
@@ -113,7 +154,7 @@ import Testing
         "replica_max_concurrent_requests": .int(2), "liveness_probe.period_seconds": .int(5),
       ])
     // liveness_probe does not apply to local at all: an error elsewhere, not an "ignored" warning.
-    #expect(TargetSupport.ignoredSettings(spec, on: .local) == ["collect_model_data", "replica_max_concurrent_requests"])
+    #expect(TargetSupport.ignoredSettings(spec, on: .local) == [], "the gateway enforces them on local")
     #expect(TargetSupport.ignoredSettings(spec, on: .kubernetes) == ["collect_model_data", "replica_max_concurrent_requests"])
     #expect(TargetSupport.ignoredSettings(spec, on: .aci) == [], "no provider: planning fails before settings matter")
   }

@@ -12,6 +12,12 @@ import Testing
     "worker_count": ["worker_count": .int(3)],
     "wait_timeout": ["wait_timeout": .int(300)],
     "scoring_timeout_ms": ["scoring_timeout_ms": .int(1234)],
+    // Enforced by the gateway in front of the scoring server.
+    "auth_enabled": ["auth_enabled": .bool(true)],
+    "token_auth_enabled": ["token_auth_enabled": .bool(true)],
+    "replica_max_concurrent_requests": ["replica_max_concurrent_requests": .int(2)],
+    "max_request_wait_time": ["max_request_wait_time": .int(900)],
+    "collect_model_data": ["collect_model_data": .bool(true)],
   ]
 
   @Test func everyHonouredSettingIsCovered() {

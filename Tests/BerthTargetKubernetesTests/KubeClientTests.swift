@@ -116,6 +116,37 @@ import Testing
     #expect(try await double.stats()["GET services (list)"] == 2)
   }
 
+  /// Lists come in pages of `limit` objects, follow `continue`, and start over when a continue token expired.
+  @Test func listsArePagedAndRestartOnAnExpiredContinueToken() async throws {
+    let double = try await KubeDouble()
+    defer { Task { await double.stop() } }
+    var paged = try KubeClient(double.connection())
+    paged.listPageSize = 100
+    let client = paged
+    defer { Task { await client.shutdown() } }
+    try await double.seed([Self.namespace] + (0..<250).map { Self.service(String(format: "svc-%03d", $0)) })
+    try await double.seed([Self.service("foreign", labels: ["app.kubernetes.io/managed-by": "helm"])])
+    try await double.resetStats()
+    let listed = try await client.listAll(.service, namespace: "ml-prod", labelSelector: KubernetesRenderer.managedSelector)
+    let names = listed.items.compactMap { $0.value(at: "metadata.name")?.stringValue }
+    #expect(names.count == 250 && Set(names).count == 250, "every object once, the foreign one filtered out")
+    #expect(names == names.sorted())
+    #expect(listed.calls == 3 && listed.restarts == 0)
+    #expect(try await double.stats()["GET services (list)"] == 3)
+
+    // The second page's token has expired: the list starts over and still returns each object once.
+    try await double.expireContinueTokens(1)
+    let restarted = try await client.listAll(.service, namespace: "ml-prod", labelSelector: KubernetesRenderer.managedSelector)
+    #expect(restarted.items.count == 250)
+    #expect(restarted.restarts == 1 && restarted.calls == 5, "page 1, an expired page 2, then 3 fresh pages")
+
+    // Tokens that keep expiring: an error after three fresh starts, not an endless loop.
+    try await double.expireContinueTokens(10)
+    await #expect(throws: KubernetesError.self) {
+      _ = try await client.listAll(.service, namespace: "ml-prod", labelSelector: KubernetesRenderer.managedSelector)
+    }
+  }
+
   @Test func foregroundDeleteKeepsTheObjectUntilItIsCollected() async throws {
     let double = try await KubeDouble()
     defer { Task { await double.stop() } }

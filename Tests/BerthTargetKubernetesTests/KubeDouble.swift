@@ -64,6 +64,11 @@ final class KubeDouble: Sendable {
     _ = try await control("POST", "fail", body: try JSONEncoder().encode(names))
   }
 
+  /// Makes the next `count` list requests that carry a `continue` token answer 410 Expired.
+  func expireContinueTokens(_ count: Int = 1) async throws {
+    _ = try await control("POST", "expire-continue", body: Data(String(count).utf8))
+  }
+
   /// Stores objects as they are, with completed rollouts (bulk set-up).
   func seed(_ objects: [JSONValue]) async throws {
     _ = try await control("POST", "seed", body: Data(("[" + objects.map(ObjectOutput.json).joined(separator: ",") + "]").utf8))

@@ -10,20 +10,19 @@ import Testing
 import Glibc
 #endif
 
-/// The provider contract on the local target with real processes: azmlinfsrv revisions behind the port proxy.
+/// The provider contract on the local target with real processes: azmlinfsrv revisions behind the gateway.
 ///
 /// Slow (about 3 s a case): every case starts real scoring servers; the environment is the shared cached one.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct LocalProviderConformanceTests {
-  @Test(
-    .enabled(if: LocalTargetProviderTests.hasProxyProgram, "needs the built 'berth' (with __proxy) or swiftc"),
-    arguments: ProviderConformance.allCases)
+  @Test(arguments: ProviderConformance.allCases)
   func conformance(_ check: ProviderConformance) async throws {
     let fixture = try LocalServiceFixture()
     defer { fixture.remove() }
     let provider = LocalTargetProvider(
       runtimeDirectory: fixture.runtime, environmentCache: SharedEnvironment.cacheDirectory,
-      proxyCommand: ProxyProgram.command ?? [], timings: LocalTargetTimings(stopGrace: .seconds(10)))
+      gatewayCommand: try #require(GatewayProgram.command, "\(GatewayProgram.missing)"),
+      timings: LocalTargetTimings(stopGrace: .seconds(10)))
     _ = try await SharedEnvironment.built()
     let subject = ProviderSubject(
       provider: provider, computeTargetName: "laptop", computeTarget: ComputeTargetSpec(type: .local),

@@ -59,8 +59,9 @@ import Testing
   @Test func layoutKeepsEveryServiceAndRevisionInOneFolder() {
     let layout = ServiceLayout(runtimeDirectory: "/rt/", service: "diabetes")
     #expect(layout.root == "/rt/diabetes")
-    #expect(layout.routeFile == "/rt/diabetes/route")
-    #expect(layout.proxyRecordFile == "/rt/diabetes/proxy.json")
+    #expect(layout.gateway.root == "/rt/diabetes/gateway")
+    #expect(layout.gateway.ownerRoot == "/rt/diabetes", "the process scan finds the gateway by its service")
+    #expect(layout.gateway.keysFile == "/rt/diabetes/gateway/keys.json")
     let revision = layout.revision("ab12cd34ef56")
     #expect(revision.root == "/rt/diabetes/revisions/ab12cd34ef56")
     #expect(revision.modelsRoot == revision.root + "/azureml-models")
@@ -75,34 +76,36 @@ import Testing
     typealias Facts = LocalValidation.PortFacts
     let at = SourceLocation(file: "services.yml", line: 9, column: 11)
     #expect(
-      LocalValidation.diagnostics(Facts(port: 8890, isRoot: false, isOwnProxy: false, isFree: true), service: "s", at: at).isEmpty
+      LocalValidation.diagnostics(Facts(port: 8890, isRoot: false, isOwnGateway: false, isFree: true), service: "s", at: at)
+        .isEmpty
     )
     let privileged = LocalValidation.diagnostics(
-      Facts(port: 80, isRoot: false, isOwnProxy: false, isFree: true), service: "s", at: at)
+      Facts(port: 80, isRoot: false, isOwnGateway: false, isFree: true), service: "s", at: at)
     #expect(
       privileged.map(\.description) == [
         "services.yml:9:11: warning: port 80 is below 1024: listening on it needs root (or CAP_NET_BIND_SERVICE) and Berth does not run as root\n  hint: choose a port of 1024 or above, e.g. 8890"
       ])
     // Without root, binding port 80 fails for lack of rights: that is the privileged warning only, not "in use".
     #expect(
-      LocalValidation.diagnostics(Facts(port: 80, isRoot: false, isOwnProxy: false, isFree: false), service: "s", at: at)
+      LocalValidation.diagnostics(Facts(port: 80, isRoot: false, isOwnGateway: false, isFree: false), service: "s", at: at)
         == privileged)
     #expect(
-      LocalValidation.diagnostics(Facts(port: 80, isRoot: true, isOwnProxy: false, isFree: true), service: "s", at: at).isEmpty)
+      LocalValidation.diagnostics(Facts(port: 80, isRoot: true, isOwnGateway: false, isFree: true), service: "s", at: at).isEmpty)
     let taken = LocalValidation.diagnostics(
-      Facts(port: 8890, isRoot: false, isOwnProxy: false, isFree: false), service: "s", at: at)
+      Facts(port: 8890, isRoot: false, isOwnGateway: false, isFree: false), service: "s", at: at)
     #expect(
       taken.map(\.message) == ["port 8890 is in use by another program on this machine; deploying 's' will fail until it is free"]
     )
     #expect(
-      LocalValidation.diagnostics(Facts(port: 8890, isRoot: false, isOwnProxy: true, isFree: false), service: "s", at: at).isEmpty
+      LocalValidation.diagnostics(Facts(port: 8890, isRoot: false, isOwnGateway: true, isFree: false), service: "s", at: at)
+        .isEmpty
     )
 
     // Through the provider: a port held by another program.
     let holder = try FakeBackend(name: "holder")
     defer { holder.stop() }
     let provider = LocalTargetProvider(
-      runtimeDirectory: "/nonexistent-runtime", environmentCache: "/nonexistent-cache", proxyCommand: [])
+      runtimeDirectory: "/nonexistent-runtime", environmentCache: "/nonexistent-cache", gatewayCommand: [])
     let service = Resource(
       address: ResourceAddress(.service, "coef"),
       spec: .service(

@@ -96,8 +96,10 @@ final class DriftingTarget: TargetProvider, @unchecked Sendable {
       return ApplyResponse(
         outputs: ["revision": .string(deployment.revision), "scoring_uri": .string("http://127.0.0.1:1/score")],
         message: "running revision \(deployment.revision)")
-    case .delete(let name, _):
+    case .delete(let name, _), .deleteEndpoint(let name, _):
       return ApplyResponse(message: "deleted \(name)")
+    case .publishEndpoint(let endpoint, _):
+      return ApplyResponse(message: "published \(endpoint.name)")
     }
   }
 

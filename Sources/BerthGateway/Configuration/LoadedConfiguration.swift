@@ -10,6 +10,8 @@ public struct LoadedConfiguration: Sendable {
   public var split: TrafficSplit
   /// What the files looked like when read; a change means a reload.
   var fingerprint: FileFingerprint
+  /// SHA-256 (hex) of the configuration file's bytes, when it was read from a file.
+  public var configurationSHA256: String?
 
   /// A configuration that could not be loaded: every problem, each naming the file or the field.
   public struct Problems: Error, CustomStringConvertible, Sendable {
@@ -31,7 +33,9 @@ public struct LoadedConfiguration: Sendable {
     } catch {
       throw Problems(problems: ["\(path): \(describe(error))"])
     }
-    return try prepare(configuration, configurationPath: path, fingerprint: before)
+    var loaded = try prepare(configuration, configurationPath: path, fingerprint: before)
+    loaded.configurationSHA256 = ListeningRecord.digest(of: data)
+    return loaded
   }
 
   /// Reads the secret files `configuration` names.

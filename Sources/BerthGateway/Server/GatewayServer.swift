@@ -47,11 +47,7 @@ public final class GatewayServer: Sendable {
     }
     let server = GatewayServer(
       gateway: gateway, channel: channel, upstream: upstream, configurationPath: configurationPath, log: log)
-    if let file = settings.listeningFile {
-      let record: [String: Any] = ["address": server.boundAddress, "port": server.boundPort, "pid": Int(getpid())]
-      let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-      try SecretFiles.writePrivate(data, to: file)
-    }
+    try server.writeListeningFile(configuration)
     server.scheduleReloads(every: settings.reloadIntervalMs, on: eventLoopGroup.next())
     return server
   }
@@ -88,6 +84,11 @@ public final class GatewayServer: Sendable {
       }
       gateway.apply(next)
       log("reloaded \(path)")
+      do {
+        try writeListeningFile(next)
+      } catch {
+        log("cannot rewrite the listening file: \(error)")
+      }
       return true
     } catch {
       // Remember the broken files so the same problem is logged once, not at every poll.
@@ -97,6 +98,14 @@ public final class GatewayServer: Sendable {
       log("reload of \(path) failed, keeping the previous configuration:\n\(error)")
       return false
     }
+  }
+
+  /// Says where the gateway listens and which configuration it serves now (see `ListeningRecord`).
+  private func writeListeningFile(_ loaded: LoadedConfiguration) throws {
+    guard let file = loaded.configuration.listeningFile else { return }
+    try ListeningRecord(
+      address: boundAddress, port: boundPort, pid: getpid(), configurationSHA256: loaded.configurationSHA256
+    ).write(to: file)
   }
 
   private func scheduleReloads(every milliseconds: Int, on eventLoop: any EventLoop) {

@@ -53,11 +53,11 @@ public struct ScoringProcess: ScoringProcessControlling {
     let logFD = try openLog(request.logFile)
     defer { close(logFD) }
     let header =
-      "\n=== berth: starting azmlinfsrv on port \(request.port) at \(ISO8601DateFormatter().string(from: Date())) ===\n"
+      "\n=== berth: starting azmlinfsrv on 127.0.0.1:\(request.port) at \(ISO8601DateFormatter().string(from: Date())) ===\n"
     _ = header.withCString { write(logFD, $0, strlen($0)) }
 
     let spawn = ChildSpawn(
-      executable: request.serverExecutable, arguments: request.arguments,
+      executable: request.pythonExecutable, arguments: request.arguments,
       environment: request.processEnvironment(base: request.baseEnvironment ?? ProcessInfo.processInfo.environment),
       workingDirectory: request.sourceDirectory, stdoutFD: logFD, newSession: true)
     switch spawn.spawn() {

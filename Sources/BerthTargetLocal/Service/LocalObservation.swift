@@ -15,7 +15,7 @@ struct LocalObservation: Sendable {
   }
 
   func run(_ request: ObserveRequest) async -> ObserveResponse {
-    let readings = request.services.map(read)
+    let readings = request.services.map { read($0) }
     let timeout = provider.timings.observeProbeTimeout
     let probed = await withTaskGroup(of: (String, String?).self) { group in
       for reading in readings {
@@ -45,7 +45,9 @@ struct LocalObservation: Sendable {
       }
       services[reading.name] = observation
     }
-    return ObserveResponse(services: services, backendCalls: probed.count)
+    var endpoints: [String: Observation] = [:]
+    for endpoint in request.endpoints { endpoints[endpoint.name] = read(endpoint: endpoint) }
+    return ObserveResponse(services: services, endpoints: endpoints, backendCalls: probed.count)
   }
 
   private func read(_ service: ObservedService) -> Reading {
@@ -56,34 +58,59 @@ struct LocalObservation: Sendable {
     guard FileManager.default.fileExists(atPath: layout.root) else {
       return missing("no runtime folder \(layout.root)")
     }
-    guard let proxy = ProxyRecord.read(layout.proxyRecordFile) else {
-      return missing("the port proxy was never started")
+    let endpoint = service.recordedOutputs.string("endpoint")
+    let host = endpoint.map(provider.endpointHost) ?? provider.serviceHost(layout)
+    let owner = endpoint.map { "endpoint '\($0)'" } ?? "the service"
+    guard let definition = host.definition() else { return missing("the gateway of \(owner) was never set up") }
+    // An endpoint's gateway is the endpoint's to observe: its deployments are not redeployed because it stopped.
+    let gateway = host.runningProcess()
+    if endpoint == nil, gateway == nil { return missing("the gateway of \(owner) is not running") }
+    guard let entry = host.deployments().first(where: { $0.name == service.name }),
+      let upstream = entry.upstreams.first.flatMap({ $0.split(separator: ":").last }).flatMap({ Int($0) })
+    else {
+      return missing("not registered with the gateway of \(owner)")
     }
-    guard let routed = RouteFile.read(layout.routeFile) else { return missing("no route file \(layout.routeFile)") }
     let serving = layout.revisionNames().lazy.compactMap { name -> (String, ScoringProcessHandle)? in
-      guard let handle = layout.revision(name).readServerRecord(), handle.port == routed else { return nil }
+      guard let handle = layout.revision(name).readServerRecord(), handle.port == upstream else { return nil }
       return (name, handle)
     }.first
     guard let (revision, handle) = serving else {
-      return missing("no revision listens on the routed internal port \(routed)")
+      return missing("no revision listens on the routed internal port \(upstream)")
     }
-    guard proxy.isAlive else { return missing("proxy process \(proxy.pid) is not running", revision: revision) }
     guard ProcessLiveness.isAlive(pid: handle.pid, startTime: handle.startTime) else {
       return missing("process \(handle.pid) is not running", revision: revision)
     }
-    // The same values an apply records, so that `berth import` can record an adopted service fully.
-    let attributes: Attributes = [
-      ServiceInstance.outputKey: .string(service.instance), "revision": .string(revision),
-      "port": .int(proxy.port), "backend_port": .int(handle.port), "pid": .int(Int(handle.pid)),
-      "proxy_pid": .int(Int(proxy.pid)), "start_time": .string(ISO8601DateFormatter().string(from: handle.startedAt)),
-      "scoring_uri": .string("http://localhost:\(proxy.port)/score"),
-      "swagger_uri": .string("http://localhost:\(proxy.port)/swagger.json"), "log_file": .string(handle.logFile),
-    ]
+    let attributes = LocalServiceOutputs.attributes(
+      instance: service.instance, revision: revision, handle: handle, modelDirectory: nil, endpoint: endpoint,
+      definition: definition, host: host, gatewayPid: gateway?.pid)
     let observation = Observation(
       health: .healthy, revision: revision,
-      message: "revision \(revision) serving on port \(proxy.port) (pid \(handle.pid), proxy pid \(proxy.pid))",
+      message:
+        "revision \(revision) serving on \(definition.scoringURI) (pid \(handle.pid)\(gateway.map { ", gateway pid \($0.pid)" } ?? ""))",
       attributes: attributes)
     return Reading(name: service.name, observation: observation, probePort: handle.port)
+  }
+
+  /// An endpoint is healthy when its gateway runs and listens where it was published.
+  private func read(endpoint: ObservedService) -> Observation {
+    let host = provider.endpointHost(endpoint.name)
+    guard let definition = host.definition() else {
+      return Observation(health: .missing, message: "no gateway folder \(host.layout.root)")
+    }
+    guard let process = host.runningProcess(), let listening = host.listening(process) else {
+      return Observation(health: .missing, message: "the gateway of endpoint '\(endpoint.name)' is not running")
+    }
+    var attributes: Attributes = [
+      "port": .int(listening.port), "gateway_pid": .int(Int(process.pid)),
+      "scoring_uri": .string(definition.scoringURI), "auth_mode": .string(definition.authMode.rawValue),
+    ]
+    if let fingerprint = host.layout.fingerprint(definition.authMode) {
+      attributes["key_fingerprint"] = .string(fingerprint)
+    }
+    return Observation(
+      health: .healthy,
+      message: "gateway pid \(process.pid) on \(listening.address):\(listening.port), \(host.deployments().count) deployment(s)",
+      attributes: attributes)
   }
 }
 

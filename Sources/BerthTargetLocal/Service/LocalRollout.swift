@@ -1,16 +1,17 @@
+import BerthGateway
 import BerthModel
 import BerthProcess
 import BerthTargetAPI
 import Foundation
 
-/// Deploys or updates one service without downtime: start the new revision, switch the route, drain, retire.
+/// Deploys or updates one service without downtime: start the new revision, point the gateway at it, drain, retire.
 ///
-/// Steps: build (or reuse) the environment; see what already runs (records
-/// and a process scan, so processes of a run that was killed are adopted or
-/// stopped rather than colliding); start the revision on a private port and
-/// wait for `GET /`; write the route; start the proxy if none serves the
-/// public port, else wait until it reports the new backend; wait until the
-/// old backends have no open connections; stop the old revisions.
+/// Steps: find the gateway the service is served by (its endpoint's, or its own, which this rollout defines
+/// from `auth_enabled`, `token_auth_enabled` and `port`); build (or reuse) the environment; see what already runs
+/// (records and a process scan, so processes of a run that was killed are adopted or stopped rather than
+/// colliding); start the revision on a private loopback port and wait for `GET /`; register it with the
+/// gateway and make the gateway serve the new configuration (start it, or reload it and wait until it says it
+/// did); wait until no request is in flight to the old revisions; stop them.
 struct LocalRollout: Sendable {
   let provider: LocalTargetProvider
   let deployment: ServiceDeployment
@@ -26,13 +27,8 @@ struct LocalRollout: Sendable {
       throw TargetError("cannot create '\(layout.revisionsDirectory)': \(error.localizedDescription)")
     }
     let inventory = ServiceInventory.read(layout)
-    let publicPort = try choosePublicPort(settings: settings, inventory: inventory, layout: layout)
-    let keptProxy = inventory.proxy(on: publicPort)
-    if keptProxy == nil, !PortProbe.isFree(port: publicPort) {
-      throw TargetError(
-        "port \(publicPort) is in use by another program on this machine; stop it or set another 'port' for service '\(deployment.name)'",
-        isRetryable: false)
-    }
+    let host = try gatewayHost(layout: layout, settings: settings, inventory: inventory)
+
     progress("building environment…")
     let prepared = try await provider.environments.prepare(
       condaFile: deployment.condaFile, resolution: deployment.environmentResolution, progress: progress)
@@ -48,90 +44,110 @@ struct LocalRollout: Sendable {
     }
 
     let starter = RevisionStarter(provider: provider, deployment: deployment, service: layout, progress: progress)
-    let busyPorts = Set([publicPort] + inventory.revisions.compactMap(\.port))
+    let busyPorts = Set([host.definition()?.port].compactMap { $0 } + inventory.revisions.compactMap(\.port))
     let revision = try await starter.startOrAdopt(
       environment: prepared.environment, settings: settings, inventory: inventory, avoiding: busyPorts)
 
     let switchStart = ContinuousClock.now
-    let proxy = try await route(to: revision, publicPort: publicPort, keptProxy: keptProxy, inventory: inventory, layout: layout)
+    let gateway = try await route(to: revision, host: host, settings: settings, inventory: inventory)
+    await leaveOtherGateways(layout: layout, serving: host)
     let retired =
       inventory.revisions.filter { $0.name != (revision.layout.root as NSString).lastPathComponent }
       + (revision.displaced.map { [$0] } ?? [])
-    let drained = await retire(retired, proxyPid: proxy.pid, newBackend: revision.handle.port, layout: layout)
-    for other in inventory.proxies where other.pid != proxy.pid {
-      progress("stopping the proxy of the old port \(other.port) (pid \(other.pid))")
-      _ = await provider.stop(processGroups: [other.pid])
-    }
+    let drained = await retire(retired, host: host, newPort: revision.handle.port, layout: layout)
     try? FileManager.default.removeItem(atPath: layout.failedStartLog)
     if !retired.isEmpty {
       progress(
-        "retired \(retired.count) old revision\(retired.count == 1 ? "" : "s") \(RevisionStarter.seconds(ContinuousClock.now - switchStart)) after the switch (\(drained ? "connections drained first" : "drain timed out"))"
+        "retired \(retired.count) old revision\(retired.count == 1 ? "" : "s") \(RevisionStarter.seconds(ContinuousClock.now - switchStart)) after the switch (\(drained ? "requests drained first" : "drain timed out"))"
       )
     }
+    let definition = host.definition()!
     return ApplyResponse(
-      outputs: outputs(revision: revision, publicPort: publicPort, proxyPid: proxy.pid),
-      message: message(revision: revision, publicPort: publicPort, retired: retired.count))
+      outputs: LocalServiceOutputs.attributes(
+        instance: deployment.instance, revision: deployment.revision, handle: revision.handle,
+        modelDirectory: revision.modelDirectory, endpoint: deployment.endpoint, definition: definition, host: host,
+        gatewayPid: gateway.pid),
+      message: message(revision: revision, definition: definition, retired: retired.count))
   }
 
-  // MARK: - Steps
+  // MARK: - The gateway
+
+  /// The endpoint's gateway, or the service's own with its definition written and its credentials created.
+  private func gatewayHost(layout: ServiceLayout, settings: LocalDeploymentSettings, inventory: ServiceInventory) throws
+    -> GatewayHost
+  {
+    if let endpoint = deployment.endpoint {
+      let host = provider.endpointHost(endpoint)
+      guard host.definition() != nil else {
+        throw TargetError("endpoint '\(endpoint)' is not published on this target yet; apply the endpoint first")
+      }
+      return host
+    }
+    let host = provider.serviceHost(layout)
+    let port = try choosePort(settings: settings, host: host, inventory: inventory)
+    let definition = EndpointDefinition(
+      name: deployment.name, authMode: settings.authMode, traffic: [deployment.name: 100],
+      listenAddress: LocalDeploymentSettings.serviceListenAddress, port: port)
+    try host.write(definition)
+    try host.ensureSecrets(for: definition.authMode)
+    return host
+  }
 
   /// The configured port, else the one in use or recorded, else a free one (8890–8999 preferred).
-  private func choosePublicPort(settings: LocalDeploymentSettings, inventory: ServiceInventory, layout: ServiceLayout) throws
-    -> Int
-  {
-    if let port = settings.port { return port }
-    if let port = inventory.proxies.first?.port { return port }
-    if let port = previous?.int("port") { return port }
-    if let port = ProxyRecord.read(layout.proxyRecordFile)?.port { return port }
-    guard let port = PortProbe.findFreePort(in: 8890...8999) ?? PortProbe.findFreePort() else {
-      throw TargetError("no free port for service '\(deployment.name)' on this machine", isRetryable: true)
+  ///
+  /// A port held by another program fails here, before anything starts.
+  private func choosePort(settings: LocalDeploymentSettings, host: GatewayHost, inventory: ServiceInventory) throws -> Int {
+    let running = host.runningProcess().flatMap(host.listening)
+    let ours = Set([running?.port].compactMap { $0 } + inventory.legacyProxies.map(\.port))
+    let port =
+      settings.port ?? running?.port ?? previous?.int("port") ?? host.definition()?.port
+      ?? PortProbe.findFreePort(in: 8890...8999) ?? PortProbe.findFreePort()
+    guard let port else { throw TargetError("no free port for service '\(deployment.name)' on this machine", isRetryable: true) }
+    if !ours.contains(port), !PortProbe.isFree(port: port) {
+      throw TargetError(
+        "port \(port) is in use by another program on this machine; stop it or set another 'port' for service '\(deployment.name)'"
+      )
     }
     return port
   }
 
-  /// Points the public port at `revision`: rewrites the route, then starts the proxy or waits until it follows.
+  /// Registers the revision with the gateway and waits until the gateway serves it; undoes both on failure.
   private func route(
-    to revision: StartedRevision, publicPort: Int, keptProxy: ServiceInventory.Proxy?, inventory: ServiceInventory,
-    layout: ServiceLayout
-  ) async throws -> ServiceInventory.Proxy {
-    let backend = revision.handle.port
+    to revision: StartedRevision, host: GatewayHost, settings: LocalDeploymentSettings, inventory: ServiceInventory
+  ) async throws -> GatewayProcessRecord {
+    let before = host.deployments().first { $0.name == deployment.name }
     do {
-      try RouteFile.write(backendPort: backend, to: layout.routeFile)
-    } catch {
-      await abandon(revision)
-      throw TargetError("cannot write the route of service '\(deployment.name)': \(error)")
-    }
-    if let keptProxy {
-      if keptProxy.record == nil {
-        // Started by a run that was killed before recording it: adopt it.
-        let record = ProxyRecord(
-          pid: keptProxy.pid, startTime: ProcessLiveness.startTime(pid: keptProxy.pid), port: publicPort,
-          startedAt: provider.now())
-        try? AtomicFile.writeJSON(record, to: layout.proxyRecordFile)
-        progress("adopted the running proxy on port \(publicPort) (pid \(keptProxy.pid))")
+      try host.register(settings.gatewayDeployment(name: deployment.name, upstream: "127.0.0.1:\(revision.handle.port)"))
+      let digest = try host.compose()
+      // A port proxy of an older Berth holds the port until the gateway takes over: stopped first, once.
+      for proxy in inventory.legacyProxies {
+        progress("stopping the port proxy of an older Berth on port \(proxy.port) (pid \(proxy.pid))")
+        _ = await provider.stop(processGroups: [proxy.pid])
       }
-      let switchStart = ContinuousClock.now
-      let confirmed = await waitForStatus(layout: layout, proxyPid: keptProxy.pid, timeout: provider.timings.switchTimeout) {
-        $0.backendPort == backend
-      }
-      let took = RevisionStarter.milliseconds(ContinuousClock.now - switchStart)
-      progress(
-        confirmed != nil
-          ? "port \(publicPort) routed to revision \(deployment.revision) (proxy pid \(keptProxy.pid) switched in \(took))"
-          : "warning: the proxy (pid \(keptProxy.pid)) did not confirm the new route within \(provider.timings.switchTimeout)")
-      return keptProxy
-    }
-    do {
-      let launcher = ProxyLauncher(
-        command: provider.proxyCommand, baseEnvironment: provider.baseEnvironment,
-        timeout: provider.timings.proxyStartTimeout, pollInterval: provider.timings.pollInterval)
-      let record = try await launcher.start(layout: layout, port: publicPort, at: provider.now())
-      progress("proxy listening on port \(publicPort) (pid \(record.pid)) → revision \(deployment.revision)")
-      return ServiceInventory.Proxy(pid: record.pid, port: publicPort, record: record)
+      return try await host.serve(digest: digest, progress: progress)
     } catch {
-      if let old = inventory.routedPort { try? RouteFile.write(backendPort: old, to: layout.routeFile) }
+      if let before { try? host.register(before) } else { host.unregister(deployment.name) }
+      _ = try? host.compose()
       await abandon(revision)
       throw error
+    }
+  }
+
+  /// A service that moved behind an endpoint stops its own gateway; one that left an endpoint leaves its routes.
+  private func leaveOtherGateways(layout: ServiceLayout, serving host: GatewayHost) async {
+    let own = provider.serviceHost(layout)
+    if host.layout != own.layout, own.runningProcess() != nil || FileManager.default.fileExists(atPath: own.layout.root) {
+      progress("stopping the service's own gateway: it is served by endpoint '\(deployment.endpoint ?? "")' now")
+      _ = await own.stop()
+      try? FileManager.default.removeItem(atPath: own.layout.root)
+    }
+    if case .string(let old)? = previous?["endpoint"], old != deployment.endpoint {
+      let oldHost = provider.endpointHost(old)
+      oldHost.unregister(deployment.name)
+      if let digest = try? oldHost.compose(), oldHost.runningProcess() != nil {
+        progress("leaving endpoint '\(old)'")
+        _ = try? await oldHost.serve(digest: digest, progress: progress)
+      }
     }
   }
 
@@ -142,70 +158,34 @@ struct LocalRollout: Sendable {
     provider.removeRevisionFolder(revision.layout)
   }
 
-  /// Waits until the old backends have no open connections (bounded), then stops them; true when they drained.
+  /// Waits until the gateway has no request in flight to the old revisions (bounded), then stops them.
   private func retire(
-    _ revisions: [ServiceInventory.Revision], proxyPid: Int32, newBackend: Int, layout: ServiceLayout
+    _ revisions: [ServiceInventory.Revision], host: GatewayHost, newPort: Int, layout: ServiceLayout
   ) async -> Bool {
     guard !revisions.isEmpty else { return true }
-    let oldPorts = revisions.compactMap(\.port).filter { $0 != newBackend }
+    let upstreams = revisions.compactMap(\.port).filter { $0 != newPort }.map { "127.0.0.1:\($0)" }
     let drainStart = ContinuousClock.now
-    let status = await waitForStatus(layout: layout, proxyPid: proxyPid, timeout: provider.timings.drainTimeout) { status in
-      status.backendPort == newBackend && oldPorts.allSatisfy { status.active(onBackend: $0) == 0 }
-    }
+    let drained = await host.drain(upstreams, timeout: provider.timings.drainTimeout)
     let waited = RevisionStarter.milliseconds(ContinuousClock.now - drainStart)
     progress(
-      status != nil
-        ? "old connections drained after \(waited)"
-        : "old connections still open after \(provider.timings.drainTimeout); stopping anyway")
+      drained
+        ? "old revisions idle after \(waited)" : "requests to old revisions still in flight after \(waited); stopping anyway")
     for revision in revisions {
       let pid = revision.handle.map { " (pid \($0.pid))" } ?? ""
       progress("stopping revision \(revision.name)\(pid)")
       _ = await provider.stop(processGroups: revision.processGroups)
       provider.removeRevisionFolder(layout.revision(revision.name))
     }
-    return status != nil
+    return drained
   }
 
-  /// Polls the proxy's status file until `condition` holds for a status written by `proxyPid`; `nil` on timeout.
-  private func waitForStatus(
-    layout: ServiceLayout, proxyPid: Int32, timeout: Duration, _ condition: @escaping @Sendable (ProxyStatus) -> Bool
-  ) async -> ProxyStatus? {
-    let (file, interval) = (layout.proxyStatusFile, provider.timings.pollInterval)
-    return await DedicatedThread.run("berth-proxy-status") {
-      let deadline = ContinuousClock.now + timeout
-      while true {
-        if let status = ProxyStatus.read(file), status.pid == proxyPid, condition(status) { return status }
-        if ContinuousClock.now >= deadline || !ProcessLiveness.isAlive(pid: proxyPid) { return nil }
-        Thread.sleep(forTimeInterval: interval.inSeconds)
-      }
-    }
-  }
-
-  // MARK: - Results
-
-  private func outputs(revision: StartedRevision, publicPort: Int, proxyPid: Int32) -> Attributes {
-    var outputs: Attributes = [
-      ServiceInstance.outputKey: .string(deployment.instance),
-      "revision": .string(deployment.revision),
-      "port": .int(publicPort),
-      "backend_port": .int(revision.handle.port),
-      "pid": .int(Int(revision.handle.pid)),
-      "proxy_pid": .int(Int(proxyPid)),
-      "start_time": .string(ISO8601DateFormatter().string(from: revision.handle.startedAt)),
-      "scoring_uri": .string("http://localhost:\(publicPort)/score"),
-      "swagger_uri": .string("http://localhost:\(publicPort)/swagger.json"),
-      "log_file": .string(revision.handle.logFile),
-    ]
-    if let modelDirectory = revision.modelDirectory { outputs["model_dir"] = .string(modelDirectory) }
-    return outputs
-  }
-
-  private func message(revision: StartedRevision, publicPort: Int, retired: Int) -> String {
+  private func message(revision: StartedRevision, definition: EndpointDefinition, retired: Int) -> String {
     var details: [String] = []
     if let after = revision.healthyAfter { details.append("healthy after \(RevisionStarter.seconds(after))") }
     if revision.adopted { details.append("already running") }
     if retired > 0 { details.append("retired \(retired) old revision\(retired == 1 ? "" : "s")") }
-    return "revision \(deployment.revision) serving on http://localhost:\(publicPort)/score"
-      + (details.isEmpty ? "" : " (\(details.joined(separator: "; ")))")
+    let via = deployment.endpoint.map { " behind endpoint '\($0)'" } ?? ""
+    return "revision \(deployment.revision) serving on \(definition.scoringURI)\(via) (auth \(definition.authMode.rawValue))"
+      + (details.isEmpty ? "" : "; " + details.joined(separator: "; "))
   }
 }

@@ -3,19 +3,19 @@ import BerthProcess
 import BerthTargetAPI
 import Foundation
 
-/// The `local` compute target: each service runs `azmlinfsrv` as a plain process behind a Berth-owned port proxy.
+/// The `local` compute target: each service runs `azmlinfsrv` as a plain process behind Berth's gateway.
 ///
-/// A service's public port is served by `ServiceProxy` (started detached as
-/// `proxyCommand + [--listen …]`); each revision's server listens on a private
-/// port of its own. An update starts the new revision, waits until it is
-/// healthy, points the proxy at it, waits until the old revision has no open
-/// connections, and only then stops it: no request is refused or cut.
-/// Runtime files live under `<runtimeDirectory>/<service>/` (`ServiceLayout`).
+/// A service's public port is served by `berth gateway` (started detached as `gatewayCommand + [--config …]`):
+/// the service's own, or its endpoint's. Each revision's server listens on a private loopback port of its own.
+/// An update starts the new revision, waits until it is healthy, points the gateway at it, waits until no
+/// request is in flight to the old revision, and only then stops it: no request is refused or cut.
+/// Runtime files live under `<runtimeDirectory>/<service>/` (`ServiceLayout`) and, for endpoints,
+/// `<runtimeDirectory>/_endpoints/<endpoint>/` (`GatewayLayout`).
 public struct LocalTargetProvider: TargetProvider {
   /// The folder holding every service's runtime files.
   public let runtimeDirectory: String
-  /// The command that runs a port proxy, e.g. `[<path of berth>, "__proxy"]`.
-  public let proxyCommand: [String]
+  /// The command that runs a gateway, e.g. `[<path of berth>, "gateway", "serve"]`.
+  public let gatewayCommand: [String]
   /// Builds (or reuses) service environments.
   public let environments: LocalEnvironmentBuilder
   /// Starts, watches and stops scoring servers and proxies.
@@ -29,14 +29,14 @@ public struct LocalTargetProvider: TargetProvider {
 
   /// Creates the provider.
   public init(
-    runtimeDirectory: String, environmentCache: String, proxyCommand: [String],
+    runtimeDirectory: String, environmentCache: String, gatewayCommand: [String],
     scoring: any ScoringProcessControlling = ScoringProcess(), commandRunner: any CommandRunning = SpawnedCommandRunner(),
     timings: LocalTargetTimings = LocalTargetTimings(),
     baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
     now: @escaping @Sendable () -> Date = { Date() }
   ) {
     self.runtimeDirectory = (runtimeDirectory as NSString).standardizingPath
-    self.proxyCommand = proxyCommand
+    self.gatewayCommand = gatewayCommand
     self.environments = LocalEnvironmentBuilder(
       cacheDirectory: environmentCache, runner: commandRunner, environment: baseEnvironment)
     self.scoring = scoring
@@ -50,6 +50,20 @@ public struct LocalTargetProvider: TargetProvider {
   /// The runtime layout of `service`.
   public func layout(of service: String) -> ServiceLayout {
     ServiceLayout(runtimeDirectory: runtimeDirectory, service: service)
+  }
+
+  /// The gateway folder of endpoint `name`: `<runtime>/_endpoints/<name>/`.
+  public func endpointLayout(_ name: String) -> GatewayLayout {
+    let root = runtimeDirectory + "/_endpoints/" + ServiceLayout.safeName(name)
+    return GatewayLayout(root: root, ownerRoot: root)
+  }
+
+  func endpointHost(_ name: String) -> GatewayHost { host(endpointLayout(name)) }
+
+  func serviceHost(_ layout: ServiceLayout) -> GatewayHost { host(layout.gateway) }
+
+  private func host(_ layout: GatewayLayout) -> GatewayHost {
+    GatewayHost(layout: layout, command: gatewayCommand, baseEnvironment: baseEnvironment, timings: timings)
   }
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
@@ -68,9 +82,13 @@ public struct LocalTargetProvider: TargetProvider {
         .run()
     case .delete(let name, let previous):
       return try await LocalTeardown(
-        provider: self, service: ServiceInstance.name(service: name, outputs: previous), previous: previous,
+        provider: self, service: ServiceInstance.name(service: name, outputs: previous), name: name, previous: previous,
         progress: request.progress
       ).run()
+    case .publishEndpoint(let endpoint, let previous):
+      return try await LocalEndpoints(provider: self, progress: request.progress).publish(endpoint, previous: previous)
+    case .deleteEndpoint(let name, _):
+      return try await LocalEndpoints(provider: self, progress: request.progress).delete(name)
     }
   }
 

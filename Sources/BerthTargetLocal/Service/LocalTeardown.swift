@@ -3,24 +3,40 @@ import BerthProcess
 import BerthTargetAPI
 import Foundation
 
-/// Deletes one local service: stops its proxy (which lets open connections finish) and its revisions, frees the port.
+/// Deletes one local service: takes it out of its gateway (stopping its own gateway, which lets answers in flight
+/// finish, or leaving its endpoint's), then stops its revisions and frees the port.
 struct LocalTeardown: Sendable {
   let provider: LocalTargetProvider
   let service: String
+  let name: String
   let previous: Attributes
   let progress: @Sendable (String) -> Void
 
   func run() async throws -> ApplyResponse {
     let layout = provider.layout(of: service)
     let inventory = ServiceInventory.read(layout)
-    let port = inventory.proxies.first?.port ?? ProxyRecord.read(layout.proxyRecordFile)?.port ?? previous.int("port")
+    let own = provider.serviceHost(layout)
+    let port = own.runningProcess().flatMap(own.listening)?.port ?? previous.int("port")
     var stopped: [String] = []
     var survivors: [Int32] = []
-    // The proxy first: it stops accepting and drains, so requests in flight still reach their revision.
-    for proxy in inventory.proxies {
-      progress("stopping the proxy on port \(proxy.port) (pid \(proxy.pid))")
+    if case .string(let endpoint)? = previous["endpoint"] {
+      let host = provider.endpointHost(endpoint)
+      host.unregister(name)
+      if host.runningProcess() != nil, let digest = try? host.compose() {
+        _ = try? await host.serve(digest: digest, progress: progress)
+        let upstreams = inventory.revisions.compactMap(\.port).map { "127.0.0.1:\($0)" }
+        _ = await host.drain(upstreams, timeout: provider.timings.drainTimeout)
+        stopped.append("left endpoint '\(endpoint)'")
+      }
+    }
+    if let process = own.runningProcess() {
+      progress("stopping the gateway (pid \(process.pid))")
+      if !(await own.stop()) { survivors.append(process.pid) }
+      stopped.append("gateway (pid \(process.pid))")
+    }
+    for proxy in inventory.legacyProxies {
       survivors += await provider.stop(processGroups: [proxy.pid])
-      stopped.append("proxy (pid \(proxy.pid))")
+      stopped.append("port proxy (pid \(proxy.pid))")
     }
     for revision in inventory.revisions where !revision.processGroups.isEmpty {
       let pid = revision.handle?.pid ?? revision.processGroups.min()!
@@ -34,7 +50,7 @@ struct LocalTeardown: Sendable {
         isRetryable: true)
     }
     var portNote = ""
-    if let port, !stopped.isEmpty {
+    if let port, !stopped.isEmpty, previous["endpoint"] == nil {
       portNote = await waitUntilFree(port) ? "; port \(port) is free" : "; port \(port) is still in use by another program"
     }
     for revision in inventory.revisions { provider.removeRevisionFolder(layout.revision(revision.name)) }

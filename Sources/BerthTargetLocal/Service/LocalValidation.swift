@@ -18,21 +18,22 @@ struct LocalValidation: Sendable {
     var port: Int
     /// Whether Berth runs as root (may bind ports below 1024).
     var isRoot: Bool
-    /// Whether this service's own live proxy already listens there.
-    var isOwnProxy: Bool
+    /// Whether this service's own live gateway already listens there.
+    var isOwnGateway: Bool
     /// Whether the port can be bound right now.
     var isFree: Bool
   }
 
   func run(_ request: ValidateRequest) -> [Diagnostic] {
     guard case .service(let spec) = request.service.spec, let port = spec.int("port") else { return [] }
-    // A renamed service's proxy still runs under its first name (its instance) until it is deleted.
+    // A renamed service's gateway still runs under its first name (its instance) until it is deleted.
     let recordedInstance = ServiceInstance.name(service: request.service.address.name, outputs: request.recordedOutputs)
-    let isOwnProxy = ([recordedInstance, request.service.address.name] + request.service.previousNames).contains { name in
-      ProxyRecord.read(provider.layout(of: name).proxyRecordFile).map { $0.isAlive && $0.port == port } ?? false
+    let isOwnGateway = ([recordedInstance, request.service.address.name] + request.service.previousNames).contains { name in
+      let host = provider.serviceHost(provider.layout(of: name))
+      return host.runningProcess().flatMap(host.listening)?.port == port
     }
     let facts = PortFacts(
-      port: port, isRoot: geteuid() == 0, isOwnProxy: isOwnProxy, isFree: isOwnProxy || PortProbe.isFree(port: port))
+      port: port, isRoot: geteuid() == 0, isOwnGateway: isOwnGateway, isFree: isOwnGateway || PortProbe.isFree(port: port))
     return Self.diagnostics(
       facts, service: request.service.address.name, at: request.service.location(of: "deployment.port"))
   }
@@ -48,7 +49,7 @@ struct LocalValidation: Sendable {
           at: location, hint: "choose a port of 1024 or above, e.g. 8890"))
     }
     // Binding a privileged port fails for lack of rights, which says nothing about whether another program has it.
-    if !facts.isOwnProxy, !facts.isFree, !privileged {
+    if !facts.isOwnGateway, !facts.isFree, !privileged {
       diagnostics.append(
         .warning(
           "port \(facts.port) is in use by another program on this machine; deploying '\(service)' will fail until it is free",

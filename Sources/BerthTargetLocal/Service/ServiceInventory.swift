@@ -1,11 +1,10 @@
-/// What runs for one service right now: its proxies and revisions, from the records and from a process scan.
+/// What runs for one service right now: its revisions, from the records and from a process scan (and port proxies
+/// an older Berth left, to be stopped).
 struct ServiceInventory: Sendable {
-  /// A live port proxy of the service.
+  /// A live port proxy started by a Berth from before the gateway.
   struct Proxy: Sendable, Hashable {
     var pid: Int32
     var port: Int
-    /// Its record in `proxy.json`, when that record is the one that matches.
-    var record: ProxyRecord?
   }
 
   /// A revision folder and the live process groups that belong to it.
@@ -27,24 +26,14 @@ struct ServiceInventory: Sendable {
     }
   }
 
-  var proxies: [Proxy]
+  var legacyProxies: [Proxy]
   var revisions: [Revision]
-  /// The backend port in the route file.
-  var routedPort: Int?
 
   /// Reads the records under `layout` and scans for processes they do not mention.
   static func read(_ layout: ServiceLayout) -> ServiceInventory {
     let found = ServiceProcessScan.scan(serviceRoot: layout.root)
-    var proxies: [Proxy] = []
-    let record = ProxyRecord.read(layout.proxyRecordFile)
-    if let record, record.isAlive {
-      proxies.append(Proxy(pid: record.pid, port: record.port, record: record))
-    }
-    for process in found where process.role == .proxy && !proxies.contains(where: { $0.pid == process.processGroup }) {
-      let status = ProxyStatus.read(layout.proxyStatusFile)
-      let port = process.port ?? (status?.pid == process.pid ? status?.listenPort : nil)
-      guard let port else { continue }
-      proxies.append(Proxy(pid: process.processGroup, port: port, record: nil))
+    let legacyProxies = found.filter { $0.role == .proxy }.compactMap { process in
+      process.port.map { Proxy(pid: process.processGroup, port: $0) }
     }
 
     var revisions: [String: Revision] = [:]
@@ -61,13 +50,8 @@ struct ServiceInventory: Sendable {
       revision.port = revision.port ?? process.port
       revisions[name] = revision
     }
-    return ServiceInventory(
-      proxies: proxies, revisions: revisions.values.sorted { $0.name < $1.name },
-      routedPort: RouteFile.read(layout.routeFile))
+    return ServiceInventory(legacyProxies: legacyProxies, revisions: revisions.values.sorted { $0.name < $1.name })
   }
-
-  /// The live proxy listening on `port`, if any.
-  func proxy(on port: Int) -> Proxy? { proxies.first { $0.port == port } }
 
   /// The revision called `name`, if it has a folder or a process.
   func revision(_ name: String) -> Revision? { revisions.first { $0.name == name } }

@@ -6,10 +6,7 @@ import Foundation
 ///
 /// ```
 /// <runtime>/<service>/
-///   proxy.json            the port proxy: pid, start time, public port (ProxyRecord)
-///   proxy-status.json     what the proxy reports: route, open connections (ProxyStatus)
-///   proxy.log             the proxy's output
-///   route                 the backend port new connections go to (RouteFile)
+///   gateway/              the service's own gateway, when it has no endpoint (GatewayLayout)
 ///   failed-start.log      the log of the last revision that failed to start
 ///   revisions/<revision>/ one running revision (RevisionLayout)
 /// ```
@@ -25,14 +22,8 @@ public struct ServiceLayout: Sendable, Hashable {
     self.root = (runtimeDirectory as NSString).standardizingPath + "/" + Self.safeName(service)
   }
 
-  /// `proxy.json`.
-  public var proxyRecordFile: String { root + "/proxy.json" }
-  /// `proxy-status.json`.
-  public var proxyStatusFile: String { root + "/proxy-status.json" }
-  /// `proxy.log`.
-  public var proxyLogFile: String { root + "/proxy.log" }
-  /// `route`.
-  public var routeFile: String { root + "/route" }
+  /// The service's own gateway (a service behind an endpoint uses the endpoint's instead).
+  public var gateway: GatewayLayout { GatewayLayout(root: root + "/gateway", ownerRoot: root) }
   /// `failed-start.log`.
   public var failedStartLog: String { root + "/failed-start.log" }
   /// `revisions/`.

@@ -10,8 +10,11 @@ import Foundation
 enum ServiceProcessScan {
   /// What a process is to its service.
   enum Role: String, Sendable {
+    /// The port proxy of Berth versions before the gateway; found only to be stopped.
     case proxy
     case revision
+    /// A `berth gateway` process (its port is in its listening file, not on its command line).
+    case gateway
   }
 
   /// One process group found by the scan.
@@ -53,7 +56,7 @@ enum ServiceProcessScan {
       guard let role = variables[roleVariable].flatMap(Role.init(rawValue:)) else { continue }
       let found = Found(
         pid: pid, processGroup: stat.processGroup, role: role, revision: variables[revisionVariable],
-        port: port(pid: pid, flag: role == .proxy ? "--listen" : "--port"))
+        port: role == .gateway ? nil : port(pid: pid, flag: role == .proxy ? "--listen" : "--port"))
       if let existing = groups[stat.processGroup],
         !(pid == stat.processGroup || (existing.pid != stat.processGroup && pid < existing.pid))
       {

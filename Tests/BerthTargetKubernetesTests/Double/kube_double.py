@@ -5,7 +5,9 @@ It honours what Berth relies on and checks what Berth sends:
 - server-side apply: PATCH with Content-Type application/apply-patch+yaml and fieldManager, else 415/422;
   every applied object is validated with kubernetes_validate (strict) against --kube-version, else 422 Status;
   conflicts with another field manager answer 409 unless force=true; Deployment selectors are immutable (422);
-- GET, LIST (labelSelector: =, ==, !=, exists, !exists; fieldSelector involvedObject.name), DELETE
+- GET, LIST (labelSelector: =, ==, !=, exists, !exists; fieldSelector involvedObject.name; limit/continue
+  pages with an opaque continue token, and 410 Expired for a continue token once /_double/expire-continue
+  asks for it, as the API server answers when a token outlives etcd's compaction), DELETE
   (propagationPolicy; Foreground keeps the object, with a deletionTimestamp, for one more read);
 - resourceVersion (one counter), metadata.generation (bumped when spec changes), uid, managedFields;
 - Status bodies (kind: Status) for 401/404/409/415/422;
@@ -19,6 +21,7 @@ Usage: kube_double.py [--kube-version 1.30.0] [--token TOKEN] [--no-validate] [-
 [--client-ca PEM]]; prints "LISTENING <port>".
 """
 import argparse
+import base64
 import copy
 import json
 import re
@@ -53,6 +56,7 @@ DELETING = {}  # key -> reads left before a foreground delete finishes
 STATS = Counter()
 RV = [1000]
 OPTIONS = None
+EXPIRE_CONTINUE = [0]  # how many of the next requests carrying `continue` answer 410 Expired
 
 
 def now():
@@ -354,7 +358,29 @@ class Handler(BaseHTTPRequestHandler):
                         continue
                     items.append(obj)
                 kind = KINDS[plural][1]
-                return self.answer(200, {"kind": kind + "List", "apiVersion": gv, "metadata": {"resourceVersion": str(RV[0])}, "items": items})
+                metadata = {"resourceVersion": str(RV[0])}
+                if "continue" in query:
+                    if EXPIRE_CONTINUE[0] > 0:
+                        EXPIRE_CONTINUE[0] -= 1
+                        return self.answer(*status(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."))
+                    try:
+                        token = json.loads(base64.urlsafe_b64decode(query["continue"][0].encode()).decode())
+                        after = tuple(token["after"])
+                    except (ValueError, KeyError, TypeError):
+                        return self.answer(*status(400, "BadRequest", "continue key is not valid"))
+                    items = [o for o in items if (plural, o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+                if "limit" in query:
+                    try:
+                        limit = int(query["limit"][0])
+                    except ValueError:
+                        return self.answer(*status(400, "BadRequest", "limit must be an integer"))
+                    if limit > 0 and len(items) > limit:
+                        last = items[limit - 1]["metadata"]
+                        after = [plural, last.get("namespace", ""), last["name"]]
+                        metadata["continue"] = base64.urlsafe_b64encode(json.dumps({"after": after, "rv": RV[0]}).encode()).decode()
+                        metadata["remainingItemCount"] = len(items) - limit
+                        items = items[:limit]
+                return self.answer(200, {"kind": kind + "List", "apiVersion": gv, "metadata": metadata, "items": items})
             if method == "DELETE" and name:
                 obj = STORE.get(key)
                 if obj is None or key in DELETING:
@@ -381,6 +407,9 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_double/reset":
                 STATS.clear()
                 return self.answer(200, {})
+            if path == "/_double/expire-continue":
+                EXPIRE_CONTINUE[0] = int(body or "1")
+                return self.answer(200, {"expire": EXPIRE_CONTINUE[0]})
             if path == "/_double/fail":
                 FAIL.update(json.loads(body or "[]"))
                 return self.answer(200, sorted(FAIL))

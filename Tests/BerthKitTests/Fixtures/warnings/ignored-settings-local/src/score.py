@@ -1,6 +1,0 @@
-def init():
-    pass
-
-
-def run(data):
-    return data
