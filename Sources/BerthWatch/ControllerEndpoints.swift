@@ -64,7 +64,11 @@ public struct ControllerEndpoints: Sendable {
       status.nextCycleAt = metrics.nextCycleAt
       return .init(
         status: 200, contentType: StatusPage.contentType, body: StatusPage.render(status, metrics: metrics, now: now),
-        headers: ["Cache-Control": "no-store"])
+        headers: [
+          "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+          // No script at all, so none may run: escaping is the first defence, this the second.
+          "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+        ])
     case "/hooks/git":
       guard request.method == "POST" else { return WatchEndpoints.methodNotAllowed("POST") }
       guard let webhook else {

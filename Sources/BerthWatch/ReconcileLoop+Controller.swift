@@ -63,6 +63,15 @@ extension ReconcileLoop {
   /// Updates the status page's data and sends what the cycle deserves.
   func publish(_ report: CycleReport, _ facts: CycleFacts) {
     let time = now()
+    if let sync = facts.sync {
+      metrics.update { metrics in
+        var git = metrics.git ?? WatchMetrics.GitMetrics()
+        git.commit = sync.commit?.sha
+        git.headRefused = sync.refused != nil
+        if sync.fetchError == nil { git.lastFetch = time } else { git.fetchFailuresTotal += 1 }
+        metrics.git = git
+      }
+    }
     if let status {
       let graph = graphIfChanged(facts, drawnFor: status.snapshot.graphFor)
       status.update { status in

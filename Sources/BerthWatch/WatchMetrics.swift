@@ -34,6 +34,21 @@ public struct WatchMetrics: Sendable, Equatable {
   /// Actions an apply would still take at the end of the last cycle.
   public var pending = 0
   public var failedActionsTotal = 0
+  /// With `--git`: how fetching and judging commits goes; nil without a git source (and no `berth_git_*` families).
+  public var git: GitMetrics?
+
+  /// The `berth_git_*` families.
+  public struct GitMetrics: Sendable, Equatable {
+    /// The commit being reconciled.
+    public var commit: String?
+    /// When a fetch last succeeded.
+    public var lastFetch: Date?
+    public var fetchFailuresTotal = 0
+    /// The newest fetched commit is refused (its manifests do not validate).
+    public var headRefused = false
+
+    public init() {}
+  }
 
   public init(version: String, interval: TimeInterval, startedAt: Date) {
     self.version = version
@@ -80,6 +95,20 @@ public struct WatchMetrics: Sendable, Equatable {
     family(
       "berth_failed_actions_total", "counter", "Actions that failed in applies since the start.",
       [("", String(failedActionsTotal))])
+    if let git {
+      family(
+        "berth_git_commit_info", "gauge", "The commit being reconciled; always 1.",
+        git.commit.map { [("{commit=\"\(Self.escapeLabel($0))\"}", "1")] } ?? [])
+      family(
+        "berth_git_last_fetch_success_timestamp_seconds", "gauge", "Unix time a git fetch last succeeded (0 before the first).",
+        [("", Self.number(git.lastFetch?.timeIntervalSince1970 ?? 0))])
+      family(
+        "berth_git_fetch_failures_total", "counter", "Git fetches (or checkouts) that failed since the start.",
+        [("", String(git.fetchFailuresTotal))])
+      family(
+        "berth_git_head_refused", "gauge", "1 while the newest fetched commit is refused because it does not validate.",
+        [("", git.headRefused ? "1" : "0")])
+    }
     return text
   }
 

@@ -54,7 +54,9 @@ import Testing
         to: .init(method: method, path: path, headers: headers), metrics: metrics, now: Date(), controller: endpoints)
     }
     #expect(respond("GET", "/").status == 401)
-    #expect(respond("GET", "/", ["authorization": "Bearer page-token"]).status == 200)
+    let page = respond("GET", "/", ["authorization": "Bearer page-token"])
+    #expect(page.status == 200)
+    #expect(page.headers["Content-Security-Policy"]?.hasPrefix("default-src 'none'") == true)
     #expect(respond("GET", "/healthz").status == 200)  // Probes need no token.
     #expect(respond("GET", "/hooks/git").status == 405)
     #expect(respond("POST", "/metrics").headers["Allow"] == "GET, HEAD")

@@ -110,6 +110,10 @@ final class NotificationSink: @unchecked Sendable {
     #expect(status.source?.refused?.locations.first?.contains("berth.yaml:") == true)
     #expect(controller.log.events("commit_refused").count == 1)
     #expect(controller.notifications.kinds == [.applySucceeded, .commitRefused])
+    let scrape = controller.metrics.snapshot.render()
+    #expect(scrape.contains("berth_git_commit_info{commit=\"\(good)\"} 1\n"))
+    #expect(scrape.contains("berth_git_head_refused 1\n"))
+    #expect(scrape.contains("berth_git_fetch_failures_total 0\n"))
     let page = controller.page()
     #expect(page.contains("commit \(bad.prefix(12)) refused"))
     #expect(page.contains(good.prefix(12)))
@@ -125,6 +129,7 @@ final class NotificationSink: @unchecked Sendable {
     #expect(reverted.result == .ok)
     #expect(controller.status.snapshot.source?.current?.sha == revert)
     #expect(controller.status.snapshot.source?.refused == nil)
+    #expect(controller.metrics.snapshot.render().contains("berth_git_head_refused 0\n"))
     #expect(controller.notifications.kinds == [.applySucceeded, .commitRefused, .recovered])
 
     // 4. A new model version is applied from its commit, and `services show` data says so.
