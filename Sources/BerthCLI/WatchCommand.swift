@@ -64,7 +64,9 @@ struct WatchCommand: AsyncParsableCommand {
       let mirror = GitMirror(
         url: url, branch: controller.branch ?? "main", tagPattern: controller.tagPattern, auth: controller.auth,
         directory: workDirectory + "/.berth/git")
-      let source = GitManifestSource(mirror: mirror, subpath: controller.repositoryPath, overlays: manifests.overlay)
+      let source = GitManifestSource(
+        mirror: mirror, subpath: controller.repositoryPath, overlays: manifests.overlay,
+        allowedSigners: controller.allowedSigners.map { ($0 as NSString).expandingTildeInPath })
       configuration.source = source
       configuration.path = source.manifestsPath
       configuration.workspaceRoot = workDirectory

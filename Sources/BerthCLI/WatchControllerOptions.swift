@@ -36,6 +36,11 @@ struct WatchControllerOptions: ParsableArguments {
   var httpsUser = "x-access-token"
 
   @Option(
+    name: .customLong("require-signed"),
+    help: ArgumentHelp("Refuse commits not SSH-signed by a key in this allowed-signers file.", valueName: "file"))
+  var allowedSigners: String?
+
+  @Option(
     name: .customLong("webhook-secret-env"),
     help: ArgumentHelp(
       "The environment variable holding the secret of POST /hooks/git (GitHub HMAC or GitLab token).", valueName: "name"))
@@ -69,6 +74,12 @@ struct WatchControllerOptions: ParsableArguments {
       throw ValidationError("--branch, --tag-pattern, --path, --ssh-key and --https-token-env need --git")
     }
     if branch != nil, tagPattern != nil { throw ValidationError("--branch and --tag-pattern exclude each other") }
+    if let allowedSigners {
+      guard gitURL != nil else { throw ValidationError("--require-signed needs --git") }
+      guard FileManager.default.isReadableFile(atPath: allowedSigners) else {
+        throw ValidationError("--require-signed: cannot read the allowed signers file '\(allowedSigners)'")
+      }
+    }
     if let tagPattern, tagPattern.isEmpty || tagPattern.hasPrefix("-") || tagPattern.contains("..") {
       throw ValidationError("--tag-pattern must be a glob such as v* (got '\(tagPattern)')")
     }

@@ -63,6 +63,17 @@ public struct GitMirror: Sendable {
     return try commit(sha)
   }
 
+  /// Whether `sha` carries an SSH signature by a key in `allowedSigners` (git's `gpg.ssh.allowedSignersFile` format:
+  /// `principal ssh-ed25519 AAAA…` per line), as `git verify-commit` judges it.
+  public func isSigned(_ sha: String, allowedSigners: String) throws -> Bool {
+    do {
+      try git(["-c", "gpg.ssh.allowedSignersFile=\(allowedSigners)", "verify-commit", sha], what: "verify \(sha.prefix(12))")
+      return true
+    } catch let error as GitError where error.description.contains("failed (exit") {
+      return false
+    }
+  }
+
   /// Author, subject and date of `sha`.
   public func commit(_ sha: String) throws -> GitCommit {
     let text = try git(["show", "-s", "--no-show-signature", "--format=%H%x00%an <%ae>%x00%aI%x00%s", sha])

@@ -45,17 +45,20 @@ public struct ControllerStatus: Sendable, Equatable {
     public var actions: String
   }
 
-  /// A commit that was fetched but not applied because its manifests do not validate.
+  /// A commit that was fetched but not applied: its manifests do not validate, or it is not signed as required.
   public struct Refusal: Sendable, Equatable {
     public var commit: GitCommit
     public var errors: Int
     /// Where the first errors are (`file:line:col`); messages stay out, as they can quote manifest values.
     public var locations: [String]
+    /// Why, for people: `1 validation error(s)`, `not signed by an allowed signer`.
+    public var reason: String
 
-    public init(commit: GitCommit, errors: Int, locations: [String]) {
+    public init(commit: GitCommit, errors: Int, locations: [String], reason: String? = nil) {
       self.commit = commit
       self.errors = errors
       self.locations = locations
+      self.reason = reason ?? "\(errors) validation error(s)"
     }
   }
 

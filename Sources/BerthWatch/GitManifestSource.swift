@@ -12,12 +12,15 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
   public let subpath: String
   /// Overlay folders inside the repository.
   public let overlays: [String]
+  /// With `--require-signed`: the allowed signers file every commit's SSH signature is checked against.
+  public let allowedSigners: String?
   private let lock = NSLock()
   private var accepted: GitCommit?
   private var refusals: [String: ControllerStatus.Refusal] = [:]
 
-  public init(mirror: GitMirror, subpath: String = "", overlays: [String] = []) {
+  public init(mirror: GitMirror, subpath: String = "", overlays: [String] = [], allowedSigners: String? = nil) {
     self.mirror = mirror
+    self.allowedSigners = allowedSigners
     self.subpath = subpath.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
     self.overlays = overlays
     // After a restart the commit selected before is reconciled until the fetch says otherwise.
@@ -65,6 +68,11 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
 
   /// Checks `commit` out and validates it; selects it when valid, otherwise returns why it is refused.
   func judge(_ commit: GitCommit) throws -> ControllerStatus.Refusal? {
+    if let allowedSigners, try !mirror.isSigned(commit.sha, allowedSigners: allowedSigners) {
+      return .init(
+        commit: commit, errors: 1, locations: ["the commit's signature (git verify-commit)"],
+        reason: "not signed by a key in the allowed signers file")
+    }
     let tree = try mirror.checkout(commit)
     let manifests = Self.join(tree, subpath)
     guard FileManager.default.fileExists(atPath: manifests) else {

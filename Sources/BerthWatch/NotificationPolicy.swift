@@ -40,7 +40,7 @@ public struct NotificationPolicy: Sendable, Equatable {
       sent.append(
         .init(
           kind: .commitRefused,
-          summary: "commit \(refusal.commit.shortSHA) refused: \(refusal.errors) validation error(s); still running "
+          summary: "commit \(refusal.commit.shortSHA) refused: \(refusal.reason); still running "
             + (outcome.commit.map { "commit \($0.shortSHA)" } ?? "no commit"),
           details: refusal.locations, commit: refusal.commit, time: time))
     }

@@ -46,6 +46,7 @@ extension ReconcileLoop {
         .error, "commit_refused",
         [
           .init("cycle", .int(cycle)), .init("commit", .string(head.sha)), .init("errors", .int(refusal.errors)),
+          .init("reason", .string(refusal.reason)),
           .init("at", .string(refusal.locations.prefix(5).joined(separator: " "))),
           .init("running", .string(sync.commit?.sha ?? "")),
           .init("hint", .string("run `berth validate` on that commit for the messages")),

@@ -65,7 +65,7 @@ public enum StatusPage {
     }
     if let refusal = source.refused {
       html += "<div class=\"alert\" id=\"refused\"><b>commit \(escape(refusal.commit.shortSHA)) refused</b>: "
-      html += "\(refusal.errors) validation error(s); the previous commit keeps running. "
+      html += "\(escape(refusal.reason)); the previous commit keeps running. "
       html += "\(escape(refusal.commit.subject)) — \(escape(refusal.commit.author))<ul>"
       for location in refusal.locations { html += "<li><code>\(escape(location))</code></li>" }
       html += "</ul><small>run <code>berth validate</code> on that commit for the messages</small></div>"

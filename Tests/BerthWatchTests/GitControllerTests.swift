@@ -37,11 +37,11 @@ final class NotificationSink: @unchecked Sendable {
     let trigger = WatchTrigger()
     let source: GitManifestSource
 
-    init(_ fixture: GitFixture, tagPattern: String? = nil) {
+    init(_ fixture: GitFixture, tagPattern: String? = nil, allowedSigners: String? = nil) {
       self.fixture = fixture
       let mirror = GitMirror(
         url: fixture.remote, branch: "main", tagPattern: tagPattern, directory: fixture.workDirectory + "/.berth/git")
-      source = GitManifestSource(mirror: mirror, subpath: "manifests")
+      source = GitManifestSource(mirror: mirror, subpath: "manifests", allowedSigners: allowedSigners)
       status = ControllerStatusStore(
         ControllerStatus(selfHeal: true, interval: 3600, source: .init(url: fixture.remote, branch: "main", path: "manifests")))
     }
@@ -231,6 +231,38 @@ final class NotificationSink: @unchecked Sendable {
     _ = await loop.cycle(3, schedule: &schedule, stop: stop)
     #expect(try await controller.commitOfWeb() == v110)
     #expect(controller.status.snapshot.source?.current?.subject == "Ridge 1.10")
+  }
+
+  @Test func withRequiredSignaturesUnsignedAndForeignSignedCommitsAreRefused() async throws {
+    let fixture = try GitFixture()
+    let trusted = try fixture.sshKey("release-key")
+    let stranger = try fixture.sshKey("stranger-key")
+    let publicKey = try String(contentsOfFile: trusted + ".pub", encoding: .utf8)
+    try fixture.folder.write("allowed_signers", "ada@example.com \(publicKey)")
+    let signed = try fixture.commit("Serve ridge v1", GitFixture.manifests(), signingKey: trusted)
+    let controller = Controller(fixture, allowedSigners: fixture.folder.path + "/allowed_signers")
+    let loop = controller.loop()
+    var schedule = WatchSchedule(interval: 3600)
+    let stop = WatchStop()
+    _ = await loop.cycle(1, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == signed)
+
+    let foreign = try fixture.commit("Ridge v2", ["manifests/model.pkl": "weights v2\n"], signingKey: stranger)
+    _ = await loop.cycle(2, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == signed)
+    #expect(controller.status.snapshot.source?.refused?.commit.sha == foreign)
+    #expect(controller.status.snapshot.source?.refused?.reason == "not signed by a key in the allowed signers file")
+    #expect(controller.notifications.kinds.last == .commitRefused)
+
+    let unsigned = try fixture.commit("Ridge v3", ["manifests/model.pkl": "weights v3\n"])
+    _ = await loop.cycle(3, schedule: &schedule, stop: stop)
+    #expect(controller.status.snapshot.source?.refused?.commit.sha == unsigned)
+    #expect(try await controller.commitOfWeb() == signed)
+
+    let resigned = try fixture.commit("Ridge v4", ["manifests/model.pkl": "weights v4\n"], signingKey: trusted)
+    _ = await loop.cycle(4, schedule: &schedule, stop: stop)
+    #expect(try await controller.commitOfWeb() == resigned)
+    #expect(controller.page().contains("Ridge v4"))
   }
 
   @Test func aBranchThatCannotBeFetchedIsAnErrorCycleAndNothingIsApplied() async throws {

@@ -17,16 +17,18 @@ struct GitFixture {
     try git(["checkout", "--quiet", "-b", "main"], in: clone)
   }
 
-  /// Writes `files` (relative to the clone), commits them as `subject` and pushes; returns the commit's sha.
+  /// Writes `files` (relative to the clone), commits them as `subject` (SSH-signed with the private key file
+  /// `signingKey`, if given) and pushes; returns the commit's sha.
   @discardableResult
-  func commit(_ subject: String, _ files: [String: String]) throws -> String {
+  func commit(_ subject: String, _ files: [String: String], signingKey: String? = nil) throws -> String {
     for (path, text) in files {
       let url = URL(fileURLWithPath: clone + "/" + path)
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try Data(text.utf8).write(to: url)
     }
     try git(["add", "--all"], in: clone)
-    try git(["commit", "--quiet", "-m", subject], in: clone)
+    let signing = signingKey.map { ["-c", "gpg.format=ssh", "-c", "user.signingkey=\($0)"] } ?? []
+    try git(signing + ["commit", "--quiet"] + (signingKey == nil ? [] : ["-S"]) + ["-m", subject], in: clone)
     try git(["push", "--quiet", "origin", "main"], in: clone)
     return try head()
   }
@@ -43,6 +45,14 @@ struct GitFixture {
   func tag(_ name: String) throws {
     try git(["tag", "-a", "-m", "release \(name)", name], in: clone)
     try git(["push", "--quiet", "origin", name], in: clone)
+  }
+
+  /// A new ed25519 key pair; returns the private key's path (the public key is beside it, `.pub`).
+  func sshKey(_ name: String) throws -> String {
+    let path = folder.path + "/" + name
+    let result = try CapturedRun.run(Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path]))
+    guard result.status == 0 else { throw GitFixtureError(description: "ssh-keygen: \(result.errorText)") }
+    return path
   }
 
   func head() throws -> String {
