@@ -54,7 +54,7 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
     case .failure(let error):
       return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, fetchError: "\(error)")
     case .success(let refusal?):
-      lock.withLock { refusals[head.sha] = refusal }
+      lock.withLock { refusals = [head.sha: refusal] }  // Only the newest head matters; older ones are history.
       return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, refused: refusal, isNew: true)
     case .success(nil):
       let previous = lock.withLock { () -> GitCommit? in
