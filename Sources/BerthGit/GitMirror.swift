@@ -74,6 +74,12 @@ public struct GitMirror: Sendable {
     }
   }
 
+  /// How many commits `to` has that `from` has not (`git rev-list --count from..to`): how far the running commit is
+  /// behind the head; nil when git cannot tell (a history rewritten under it).
+  public func commitsBehind(_ from: String, _ to: String) -> Int? {
+    (try? git(["rev-list", "--count", "\(from)..\(to)"])).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+  }
+
   /// Author, subject and date of `sha`.
   public func commit(_ sha: String) throws -> GitCommit {
     let text = try git(["show", "-s", "--no-show-signature", "--format=%H%x00%an <%ae>%x00%aI%x00%s", sha])

@@ -76,6 +76,8 @@ public struct ControllerStatus: Sendable, Equatable {
     public var refused: Refusal?
     public var fetchError: String?
     public var fetchedAt: Date?
+    /// Commits the running commit is behind the newest fetched one.
+    public var behind = 0
 
     public init(url: String, branch: String, path: String) {
       self.url = url

@@ -47,7 +47,9 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
       return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head)
     }
     if let refusal = lock.withLock({ refusals[head.sha] }) {
-      return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, refused: refusal)
+      var sync = SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, refused: refusal)
+      sync.behind = accepted.flatMap { mirror.commitsBehind($0.sha, head.sha) } ?? 0
+      return sync
     }
     let judged: Result<ControllerStatus.Refusal?, Error> = await Self.offPool { Result { try self.judge(head) } }
     switch judged {
@@ -55,7 +57,9 @@ public final class GitManifestSource: ManifestSourcing, @unchecked Sendable {
       return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, fetchError: "\(error)")
     case .success(let refusal?):
       lock.withLock { refusals = [head.sha: refusal] }  // Only the newest head matters; older ones are history.
-      return SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, refused: refusal, isNew: true)
+      var sync = SourceSync(path: path, overlays: overlayPaths, commit: accepted, head: head, refused: refusal, isNew: true)
+      sync.behind = accepted.flatMap { mirror.commitsBehind($0.sha, head.sha) } ?? 0
+      return sync
     case .success(nil):
       let previous = lock.withLock { () -> GitCommit? in
         defer { self.accepted = head }

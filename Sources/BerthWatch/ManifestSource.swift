@@ -22,6 +22,8 @@ public struct SourceSync: Sendable, Equatable {
   public var isNew: Bool
   /// Why fetching failed this time; the previous commit is reconciled meanwhile.
   public var fetchError: String?
+  /// Commits on the followed branch (or tag) that the running commit does not have; 0 when it runs the head.
+  public var behind = 0
 
   public init(
     path: String?, overlays: [String] = [], commit: GitCommit? = nil, head: GitCommit? = nil,

@@ -69,6 +69,7 @@ extension ReconcileLoop {
         var git = metrics.git ?? WatchMetrics.GitMetrics()
         git.commit = sync.commit?.sha
         git.headRefused = sync.refused != nil
+        git.commitsBehind = sync.behind
         if sync.fetchError == nil { git.lastFetch = time } else { git.fetchFailuresTotal += 1 }
         metrics.git = git
       }
@@ -86,6 +87,7 @@ extension ReconcileLoop {
           status.source?.current = sync.commit
           status.source?.refused = sync.refused
           status.source?.fetchError = sync.fetchError
+          status.source?.behind = sync.behind
           if sync.fetchError == nil { status.source?.fetchedAt = time }
         }
         if facts.context != nil { status.resources = Self.resources(facts) }

@@ -56,7 +56,9 @@ public enum StatusPage {
     html += source.path.isEmpty ? "" : " path <code>\(escape(source.path))</code>"
     html += "</dd><dt>running commit</dt><dd id=\"current-commit\">\(commit(source.current))</dd>"
     if let head = source.head, head.sha != source.current?.sha {
-      html += "<dt>newest fetched</dt><dd id=\"head-commit\">\(commit(head))</dd>"
+      html += "<dt>newest fetched</dt><dd id=\"head-commit\">\(commit(head))"
+      if source.behind > 0 { html += " <b id=\"behind\">\(source.behind) commit(s) ahead of the running one</b>" }
+      html += "</dd>"
     }
     if let fetched = source.fetchedAt { html += "<dt>fetched</dt><dd>\(time(fetched))</dd>" }
     html += "</dl>"

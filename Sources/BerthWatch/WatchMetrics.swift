@@ -46,6 +46,8 @@ public struct WatchMetrics: Sendable, Equatable {
     public var fetchFailuresTotal = 0
     /// The newest fetched commit is refused (its manifests do not validate).
     public var headRefused = false
+    /// Commits the running commit is behind the newest fetched one.
+    public var commitsBehind = 0
 
     public init() {}
   }
@@ -108,6 +110,9 @@ public struct WatchMetrics: Sendable, Equatable {
       family(
         "berth_git_head_refused", "gauge", "1 while the newest fetched commit is refused because it does not validate.",
         [("", git.headRefused ? "1" : "0")])
+      family(
+        "berth_git_commits_behind", "gauge", "Commits the running commit is behind the newest fetched one.",
+        [("", String(git.commitsBehind))])
     }
     return text
   }

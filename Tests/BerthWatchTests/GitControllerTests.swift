@@ -113,6 +113,8 @@ final class NotificationSink: @unchecked Sendable {
     let scrape = controller.metrics.snapshot.render()
     #expect(scrape.contains("berth_git_commit_info{commit=\"\(good)\"} 1\n"))
     #expect(scrape.contains("berth_git_head_refused 1\n"))
+    #expect(scrape.contains("berth_git_commits_behind 1\n"))
+    #expect(controller.status.snapshot.source?.behind == 1)
     #expect(scrape.contains("berth_git_fetch_failures_total 0\n"))
     let page = controller.page()
     #expect(page.contains("commit \(bad.prefix(12)) refused"))

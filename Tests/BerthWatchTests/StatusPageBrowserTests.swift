@@ -58,6 +58,7 @@ import Glibc
     #expect(try driver.text("#current-commit").contains(String(good.prefix(12))))
     #expect(try driver.text("#refused").contains("commit \(refusedSHA.prefix(12)) refused"))
     #expect(try driver.text("#refused").contains("berth.yaml:"))
+    #expect(try driver.text("#behind") == "1 commit(s) ahead of the running one")
     #expect(try driver.text("#applies").contains("succeeded (5 ok)"))
     #expect(try driver.text("#loop-health") == "loop healthy")
     if FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") {
