@@ -20,7 +20,10 @@ struct LocalBench {
     let manifest = scratch + "/berth.yaml"
     try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "port: 8890", with: "port: \(port)")
       .write(toFile: manifest, atomically: true, encoding: .utf8)
-    let berth = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("berth").path
+    // BERTH_BINARY lets a debug berth-bench drive a release berth (its gateway is what the throughput measures).
+    let berth =
+      ProcessInfo.processInfo.environment["BERTH_BINARY"]
+      ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("berth").path
     let reconciler = Reconciler.standard(gatewayCommand: [berth, "gateway", "serve"])
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 

@@ -15,6 +15,15 @@ struct EndpointCredentials {
   var scoringURI: String?
 
   var keysFile: String { folder + "/keys.json" }
+
+  /// The name the gateway serves under (tokens are bound to it): its definition's, which stays a service's first
+  /// name after a rename until the next rollout.
+  var gatewayName: String {
+    guard let data = FileManager.default.contents(atPath: folder + "/endpoint.json"),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let name = object["name"] as? String
+    else { return address.name }
+    return name
+  }
   var signingKeyFile: String { folder + "/token.key" }
 
   /// The endpoint `name`, else the service `name`, as recorded; an error naming what exists otherwise.
@@ -43,7 +52,7 @@ struct EndpointCredentials {
     case .key: return "Bearer " + (try SecretFiles.readKeys(keysFile)).primaryKey
     case .amlToken:
       let key = try SecretFiles.readSigningKey(signingKeyFile)
-      return "Bearer " + AccessToken.issue(endpoint: address.name, signingKey: key, now: Date(), lifetime: 3600).text
+      return "Bearer " + AccessToken.issue(endpoint: gatewayName, signingKey: key, now: Date(), lifetime: 3600).text
     case .none: return nil
     }
   }

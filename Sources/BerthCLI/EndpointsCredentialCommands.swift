@@ -15,10 +15,12 @@ extension EndpointsCommand {
   struct GetCredentials: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "get-credentials",
-      abstract: "Print an endpoint's keys, or a fresh token for an aml_token endpoint (JSON, like az ml).",
+      abstract: "Print an endpoint's keys, or a fresh token for an aml_token endpoint.",
       discussion: "NAME is an endpoint, or a service with its own gateway. This prints secrets: do not log its output.")
     @OptionGroup var manifests: ManifestOptions
     @Argument(help: "The endpoint's (or service's) name.") var name: String
+    @Flag(help: "Print JSON with Azure ML's field names (primaryKey/secondaryKey, or accessToken/expiryTimeUtc/…).")
+    var json = false
 
     func run() async throws {
       try await UserErrors.report {
@@ -31,7 +33,7 @@ extension EndpointsCommand {
           object = ["primaryKey": keys.primaryKey, "secondaryKey": keys.secondaryKey]
         case .amlToken:
           let key = try SecretFiles.readSigningKey(credentials.signingKeyFile)
-          let token = AccessToken.issue(endpoint: credentials.address.name, signingKey: key, now: Date())
+          let token = AccessToken.issue(endpoint: credentials.gatewayName, signingKey: key, now: Date())
           let formatter = ISO8601DateFormatter()
           object = [
             "accessToken": token.text, "tokenType": "Bearer",
@@ -41,6 +43,10 @@ extension EndpointsCommand {
           ]
         case .none:
           throw ValidationError("\(credentials.address) has auth_mode none: it has no credentials")
+        }
+        guard json else {
+          for key in object.keys.sorted() { print("\(key): \(object[key]!)") }
+          return
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -100,11 +106,14 @@ extension EndpointsCommand {
   struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Score a request file through the endpoint, with its key or a fresh token.",
-      discussion: "--deployment-name pins the request to one deployment (the azureml-model-deployment header).")
+      discussion: "--deployment pins the request to one deployment (the azureml-model-deployment header).")
     @OptionGroup var manifests: ManifestOptions
     @Argument(help: "The endpoint's (or service's) name.") var name: String
     @Option(name: .long, help: "A JSON file to POST to /score.") var requestFile: String
-    @Option(name: .long, help: "Send the request to this deployment, whatever the traffic split.") var deploymentName: String?
+    @Option(
+      name: [.customLong("deployment"), .customLong("deployment-name")],
+      help: "Send the request to this deployment (service), whatever the traffic split.")
+    var deploymentName: String?
 
     func run() async throws {
       try await UserErrors.report {

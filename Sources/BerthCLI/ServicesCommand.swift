@@ -65,6 +65,9 @@ struct LogsCommand: AsyncParsableCommand {
   @Argument(help: "The service's name.") var service: String
   @Option(help: "Lines from the end to print first.") var tail = 100
   @Flag(help: "Keep printing new lines until interrupted.") var follow = false
+  @Flag(
+    help: "Print the model data the gateway collected for the service (collect_model_data: JSON lines) instead of its log.")
+  var data = false
 
   func run() async throws {
     try await UserErrors.report {
@@ -74,6 +77,18 @@ struct LogsCommand: AsyncParsableCommand {
         })
       else {
         throw ValidationError("service '\(service)' is not deployed")
+      }
+      if data {
+        guard case .string(let folder)? = report.outputs["gateway_folder"] else {
+          throw ValidationError("service '\(service)' has no gateway on this target, so no model data is collected")
+        }
+        let file = folder + "/data/" + service + "/data.jsonl"
+        guard FileManager.default.fileExists(atPath: file) else {
+          throw ValidationError(
+            "no model data collected for '\(service)' yet (\(file)); set collect_model_data: true and score it")
+        }
+        try LogFollower(path: file).run(tail: tail, follow: follow)
+        return
       }
       if let file = report.logFile {
         try LogFollower(path: file).run(tail: tail, follow: follow)

@@ -118,6 +118,7 @@ import Testing
     try Scratch.write("#!/bin/sh\nsleep 60 &\nexec sleep 60\n", to: folder + "/fake-server", executable: true)
     var request = try await request(script: Self.echoScript, folder: folder, port: port)
     request.serverExecutable = folder + "/fake-server"
+    request.pythonExecutable = folder + "/fake-server"  // what is started (with the loopback launcher's arguments)
     let handle = try controller.launch(request)
     #expect(await controller.waitUntilHealthy(port: port, pid: handle.pid, timeout: .milliseconds(600)) == .timedOut)
     #expect(ProcessLiveness.liveMembers(ofProcessGroup: handle.processGroup).count == 2)

@@ -53,7 +53,7 @@ import Testing
     let client = LoopbackHTTPClient(timeout: .seconds(30))
     let refused = try client.postJSON(port: port, body: LocalServiceTests.sample)
     #expect(refused.status == 401)
-    let credentials = try BerthProcess.run(["endpoints", "get-credentials", "diabetes"], in: scratch.path)
+    let credentials = try BerthProcess.run(["endpoints", "get-credentials", "diabetes", "--json"], in: scratch.path)
     #expect(credentials.status == 0, "\(credentials.output)")
     let keys = try #require(try JSONSerialization.jsonObject(with: Data(credentials.stdout.utf8)) as? [String: String])
     let primary = try #require(keys["primaryKey"])
@@ -83,8 +83,10 @@ import Testing
       headers: ["Authorization": "Bearer \(secondary)", "azureml-model-deployment": "green"])
     #expect(pinned.status == 200 && pinned.headers["azureml-model-deployment"] == "green")
     let invoke = try BerthProcess.run(
-      ["endpoints", "invoke", "diabetes", "--request-file", "sample-request.json"], in: scratch.path)
+      ["endpoints", "invoke", "diabetes", "--request-file", "sample-request.json", "--deployment", "green"], in: scratch.path)
     #expect(invoke.status == 0 && invoke.stdout.hasPrefix("[199.8457"), "\(invoke.output)")
+    let plain = try BerthProcess.run(["endpoints", "get-credentials", "diabetes"], in: scratch.path)
+    #expect(plain.stdout == "primaryKey: \(primary)\nsecondaryKey: \(secondary)\n")
 
     // Regenerate the primary key: the old one is refused, the secondary keeps working, and state follows (no drift).
     let regenerate = try BerthProcess.run(
@@ -119,15 +121,19 @@ import Testing
     #expect(after.status == 401, "the hand-made key file is what the gateway serves now; the old secondary is gone")
     let newKeys = try #require(
       try JSONSerialization.jsonObject(
-        with: Data(try BerthProcess.run(["endpoints", "get-credentials", "diabetes"], in: scratch.path).stdout.utf8))
+        with: Data(try BerthProcess.run(["endpoints", "get-credentials", "diabetes", "--json"], in: scratch.path).stdout.utf8))
         as? [String: String])
     for _ in 0..<20 {
       let response = try client.postJSON(
         port: port, body: LocalServiceTests.sample, headers: ["Authorization": "Bearer \(newKeys["primaryKey"] ?? "")"])
       #expect(response.status == 200 && response.headers["azureml-model-deployment"] == "green")
     }
-    let data = scratch.path + "/.berth/run/_endpoints/diabetes/data/green/data.jsonl"
-    #expect(FileManager.default.fileExists(atPath: data), "green collects model data")
+    let data = try BerthProcess.run(["logs", "green", "--data", "--tail", "1"], in: scratch.path)
+    #expect(data.status == 0, "\(data.output)")
+    let line = try #require(
+      try JSONSerialization.jsonObject(with: Data(data.stdout.utf8)) as? [String: Any], "one JSON line: \(data.stdout)")
+    #expect(line["deployment"] as? String == "green" && line["status"] as? Int == 200)
+    #expect(try BerthProcess.run(["logs", "blue", "--data"], in: scratch.path).status != 0, "blue collects nothing")
 
     let destroy = try BerthProcess.run(["destroy", "--auto-approve"], in: scratch.path)
     #expect(destroy.status == 0, "\(destroy.output)")

@@ -65,7 +65,10 @@ struct LocalObservation: Sendable {
     // An endpoint's gateway is the endpoint's to observe: its deployments are not redeployed because it stopped.
     let gateway = host.runningProcess()
     if endpoint == nil, gateway == nil { return missing("the gateway of \(owner) is not running") }
-    guard let entry = host.deployments().first(where: { $0.name == service.name }),
+    // A service's own gateway has one deployment, registered under the name the service had when it was deployed
+    // (a rename moves the record, not what runs).
+    let entries = host.deployments()
+    guard let entry = entries.first(where: { $0.name == service.name }) ?? (endpoint == nil ? entries.first : nil),
       let upstream = entry.upstreams.first.flatMap({ $0.split(separator: ":").last }).flatMap({ Int($0) })
     else {
       return missing("not registered with the gateway of \(owner)")

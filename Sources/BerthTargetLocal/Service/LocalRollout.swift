@@ -90,6 +90,8 @@ struct LocalRollout: Sendable {
       listenAddress: LocalDeploymentSettings.serviceListenAddress, port: port)
     try host.write(definition)
     try host.ensureSecrets(for: definition.authMode)
+    // Its only deployment is this service: an entry under a name it had before a rename is replaced.
+    for entry in host.deployments() where entry.name != deployment.name { host.unregister(entry.name) }
     return host
   }
 
