@@ -97,6 +97,81 @@ import Testing
     await receiver.stop()
   }
 
+  /// The controller with the real local target: the diabetes example pushed to a git remote is served by a real
+  /// scoring server; a broken commit is refused while that server keeps answering; the fix is applied.
+  ///
+  /// Slow (about 30 s with a warm environment cache): a real azmlinfsrv starts behind the gateway.
+  @Test func watchGitServesARealModelThroughARefusedCommit() async throws {
+    let scratch = try ScratchDirectory("controller-real")
+    try await git(["init", "--bare", "--quiet", "--initial-branch=main", "remote.git"], in: scratch.path, home: scratch.path)
+    try await git(["clone", "--quiet", "remote.git", "clone"], in: scratch.path, home: scratch.path)
+    try await git(["checkout", "--quiet", "-b", "main"], in: scratch.path + "/clone", home: scratch.path)
+    let source = RepositoryPaths.examples.appendingPathComponent("diabetes").path
+    try FileManager.default.createDirectory(atPath: scratch.path + "/clone/m", withIntermediateDirectories: true)
+    for item in try FileManager.default.contentsOfDirectory(atPath: source) where item != ".berth" {
+      try FileManager.default.copyItem(atPath: source + "/" + item, toPath: scratch.path + "/clone/m/" + item)
+    }
+    let servicePort = try #require(PortProbe.findFreePort(in: 20000...29999))
+    let manifest = try String(contentsOfFile: scratch.path + "/clone/m/berth.yaml", encoding: .utf8)
+      .replacingOccurrences(of: "port: 8890", with: "port: \(servicePort)")
+    try scratch.write(
+      "clone/m/workspace.yaml",
+      "apiVersion: berth/v1\nkind: Workspace\nmetadata: {name: test}\nspec: {environment_cache: \(LocalServiceTests.environmentCache)}\n")
+    _ = try await commit("The diabetes model", manifest: manifest, scratch: scratch)
+
+    let port = try #require(PortProbe.findFreePort())
+    let work = scratch.path + "/ctl"
+    let watch = try BerthProcess.start(
+      [
+        "watch", "--git", scratch.path + "/remote.git", "--path", "m", "--work-dir", work, "--interval", "1h",
+        "--self-heal", "--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "HOOK_SECRET",
+      ], in: scratch.path, environment: ["HOOK_SECRET": "s3cret"])
+    _ = PipeDrain((watch.standardError as! Pipe).fileHandleForReading)
+    _ = PipeDrain((watch.standardOutput as! Pipe).fileHandleForReading)
+    defer { if watch.isRunning { watch.terminate() } }
+    let client = LoopbackHTTPClient(timeout: .seconds(10))
+    func score() -> Int? { (try? client.postJSON(port: servicePort, body: LocalServiceTests.sample))?.status }
+    func page() -> String { (try? client.get(port: port, path: "/").text) ?? "" }
+    func waitFor(_ what: String, seconds: Double = 120, _ condition: () -> Bool) async throws {
+      let deadline = Date() + seconds
+      while Date() < deadline, watch.isRunning, !condition() { try await Task.sleep(for: .milliseconds(200)) }
+      #expect(condition(), "\(what) within \(Int(seconds)) s")
+    }
+    try await waitFor("the pushed model served") { score() == 200 }
+
+    // A commit naming a model file that does not exist: refused, and the running server keeps answering.
+    let broken = try await commit(
+      "Point at a missing model", manifest: manifest.replacingOccurrences(of: "model/diabetes-ridge.pkl", with: "model/gone.pkl"),
+      scratch: scratch)
+    #expect(
+      try client.send(
+        "POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": "s3cret"], body: Data("{}".utf8)
+      ).status == 202)
+    try await waitFor("the broken commit refused", seconds: 30) { page().contains("commit \(broken.prefix(12)) refused") }
+    #expect(score() == 200, "the previous commit's server still answers")
+
+    // The fix (a new worker count, so a new revision) is applied and served.
+    let fixed = try await commit(
+      "Two workers", manifest: manifest.replacingOccurrences(of: "worker_count: 1", with: "worker_count: 2"), scratch: scratch)
+    #expect(
+      try client.send(
+        "POST", port: port, path: "/hooks/git", headers: ["X-Gitlab-Token": "s3cret"], body: Data("{}".utf8)
+      ).status == 202)
+    try await waitFor("the fix applied") {
+      (try? BerthProcess.run(["services", "show", "diabetes-local"], in: work).stdout)?.contains(String(fixed.prefix(12))) == true
+    }
+    #expect(score() == 200)
+    kill(watch.processIdentifier, SIGTERM)
+    watch.waitUntilExit()
+    // Tear down from the work folder, which holds the state: with the manifests of the applied commit beside it.
+    for item in try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/clone/m") {
+      try FileManager.default.copyItem(atPath: scratch.path + "/clone/m/" + item, toPath: work + "/" + item)
+    }
+    let destroy = try BerthProcess.run(["destroy", "--auto-approve"], in: work)
+    #expect(destroy.status == 0, "\(destroy.output.suffix(1500))")
+    #expect(PortProbe.isFree(port: servicePort))
+  }
+
   @Test func secretsInArgumentsOrMissingVariablesAreUsageErrors() throws {
     let scratch = try ScratchDirectory("controller-usage")
     let withToken = try BerthProcess.run(
