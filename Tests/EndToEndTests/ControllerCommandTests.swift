@@ -116,7 +116,8 @@ import Testing
       .replacingOccurrences(of: "port: 8890", with: "port: \(servicePort)")
     try scratch.write(
       "clone/m/workspace.yaml",
-      "apiVersion: berth/v1\nkind: Workspace\nmetadata: {name: test}\nspec: {environment_cache: \(LocalServiceTests.environmentCache)}\n")
+      "apiVersion: berth/v1\nkind: Workspace\nmetadata: {name: test}\nspec: {environment_cache: \(LocalServiceTests.environmentCache)}\n"
+    )
     _ = try await commit("The diabetes model", manifest: manifest, scratch: scratch)
 
     let port = try #require(PortProbe.findFreePort())
