@@ -102,7 +102,10 @@ struct ApplyRun {
       }
       terminal.out("")
       let progress = ProgressPrinter(terminal: terminal)
-      return try await reconciler.apply(plan, context: context, parallelism: execution.parallelism, events: progress.print)
+      // From a clean git work tree, every record written says which commit it came from (`plan`/`drift` compare).
+      return try await reconciler.apply(
+        plan, context: context, parallelism: execution.parallelism, source: SourcePosition.commitForApply(path: manifests.path),
+        events: progress.print)
     }
     guard let summary else { return }
     terminal.out("")

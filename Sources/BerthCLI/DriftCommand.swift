@@ -32,6 +32,7 @@ struct DriftCommand: AsyncParsableCommand {
       } else {
         terminal.printDiagnostics(diagnostics.filter { $0.severity != .error })
         terminal.out(DriftTextRenderer.render(report), newline: false)
+        if let position = SourcePosition.line(state: context.input.state, path: manifests.path) { terminal.out(position) }
       }
       if !report.isClean { throw ExitCode(2) }
     }

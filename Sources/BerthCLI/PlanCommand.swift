@@ -61,6 +61,7 @@ struct PlanCommand: AsyncParsableCommand {
       // The plan text shows its own diagnostics (observation and target checks); print only the others.
       terminal.printDiagnostics(diagnostics.filter { $0.severity != .error && !plan.diagnostics.contains($0) })
       terminal.out(terminal.planRenderer.render(plan), newline: false)
+      if let position = SourcePosition.line(state: context.input.state, path: manifests.path) { terminal.out(position) }
       if let out { terminal.out("\nSaved the plan to \(out). Run `berth apply \(out)` to perform exactly these actions.") }
     }
     if plan.diagnostics.hasErrors { throw ExitCode(1) }
