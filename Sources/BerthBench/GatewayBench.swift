@@ -68,13 +68,27 @@ struct GatewayBench {
     )
     for round in 1...rounds {
       let bare = try wrk(port: scoringPort, script: lua, cpu: nil)
+      let cpuBefore = Self.cpuSeconds(pid: gateway.processIdentifier)
       let through = try wrk(port: gatewayPort, script: lua, cpu: nil)
+      let cpuPerRequest = (Self.cpuSeconds(pid: gateway.processIdentifier) - cpuBefore) / Double(max(1, through.requests))
       print(
         String(
           format:
-            "gateway   round %d: bare azmlinfsrv %7.1f req/s (p50 %.2f ms, p99 %.2f ms); through gateway with key auth %7.1f req/s (p50 %.2f ms, p99 %.2f ms); ratio %.2f×, added p50 %+.2f ms, p99 %+.2f ms",
+            "gateway   round %d: bare azmlinfsrv %7.1f req/s (p50 %.2f ms, p99 %.2f ms); through gateway with key auth %7.1f req/s (p50 %.2f ms, p99 %.2f ms); ratio %.2f×, added p50 %+.2f ms, p99 %+.2f ms; gateway CPU %.0f µs/request",
           round, bare.rate, bare.p50, bare.p99, through.rate, through.p50, through.p99, through.rate / bare.rate,
-          through.p50 - bare.p50, through.p99 - bare.p99))
+          through.p50 - bare.p50, through.p99 - bare.p99, cpuPerRequest * 1e6))
+    }
+
+    // One connection: the added latency of the hop itself, without the queueing of a saturated machine.
+    for round in 1...rounds {
+      let bare = try wrk(port: scoringPort, script: lua, cpu: nil, connections: 1)
+      let through = try wrk(port: gatewayPort, script: lua, cpu: nil, connections: 1)
+      print(
+        String(
+          format:
+            "gateway   one connection, round %d: bare azmlinfsrv %7.1f req/s (p50 %.2f ms, p99 %.2f ms); through gateway %7.1f req/s (p50 %.2f ms, p99 %.2f ms); added p50 %+.2f ms, p99 %+.2f ms",
+          round, bare.rate, bare.p50, bare.p99, through.rate, through.p50, through.p99, through.p50 - bare.p50,
+          through.p99 - bare.p99))
     }
 
     // The gateway alone: one core for it, the other for wrk and the trivial upstream.
@@ -86,12 +100,14 @@ struct GatewayBench {
     defer { alone.terminate() }
     let direct = try wrk(port: upstream.port, script: lua, cpu: 1)
     for round in 1...rounds {
+      let cpuBefore = Self.cpuSeconds(pid: alone.processIdentifier)
       let result = try wrk(port: alonePort, script: lua, cpu: 1)
+      let cpuPerRequest = (Self.cpuSeconds(pid: alone.processIdentifier) - cpuBefore) / Double(max(1, result.requests))
       print(
         String(
           format:
-            "gateway   alone on one core, round %d: %8.1f req/s (p50 %.2f ms, p99 %.2f ms); the trivial upstream direct: %8.1f req/s",
-          round, result.rate, result.p50, result.p99, direct.rate))
+            "gateway   alone on one core, round %d: %8.1f req/s (p50 %.2f ms, p99 %.2f ms), gateway CPU %.0f µs/request; the trivial upstream direct: %8.1f req/s",
+          round, result.rate, result.p50, result.p99, cpuPerRequest * 1e6, direct.rate))
     }
     await upstream.stop()
   }
@@ -126,17 +142,19 @@ struct GatewayBench {
   }
 
   struct Result {
+    var requests: Int
     var rate: Double
     var p50: Double
     var p99: Double
   }
 
   /// Runs wrk against 127.0.0.1:`port` and reads requests/s and the 50th and 99th latency percentiles (ms).
-  private func wrk(port: Int, script: String, cpu: Int?) throws -> Result {
+  private func wrk(port: Int, script: String, cpu: Int?, connections: Int? = nil) throws -> Result {
     let process = Process()
     let pipe = Pipe()
     var arguments = [
-      "-t1", "-c\(connections)", "-d\(duration)s", "--latency", "-s", script, "http://127.0.0.1:\(port)/score",
+      "-t1", "-c\(connections ?? self.connections)", "-d\(duration)s", "--latency", "-s", script,
+      "http://127.0.0.1:\(port)/score",
     ]
     if let cpu {
       process.executableURL = URL(fileURLWithPath: Self.which("taskset")!)
@@ -156,9 +174,26 @@ struct GatewayBench {
       output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(prefix) }?
         .dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
     }
+    // "  12345 requests in 10.00s, 1.23MB read"
+    let requests =
+      output.split(separator: "\n").lazy.compactMap { line -> Int? in
+        let words = line.split(separator: " ")
+        return words.count > 2 && words[1] == "requests" && words[2] == "in" ? Int(words[0]) : nil
+      }.first ?? 0
     return Result(
-      rate: Double(field("Requests/sec:") ?? "") ?? 0, p50: Self.milliseconds(field("50%") ?? ""),
+      requests: requests, rate: Double(field("Requests/sec:") ?? "") ?? 0, p50: Self.milliseconds(field("50%") ?? ""),
       p99: Self.milliseconds(field("99%") ?? ""))
+  }
+
+  /// User plus system CPU time of process `pid` so far, from `/proc/PID/stat` (clock ticks of 1/100 s).
+  static func cpuSeconds(pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // After the command name: state is field 3, utime field 14, stime field 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
   }
 
   /// wrk's `1.23ms`, `870.00us`, `1.02s` in milliseconds.

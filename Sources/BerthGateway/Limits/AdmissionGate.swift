@@ -45,6 +45,18 @@ public final class AdmissionGate: Sendable {
     woken.forEach { $0.continuation.resume(returning: .admitted) }
   }
 
+  /// Takes a slot if one is free now (`.admitted`), refuses when the queue is full too (`.queueFull`);
+  /// `nil` when the caller would have to wait: then call `enter(maxWait:)`.
+  public func tryEnter() -> Outcome? {
+    state.withLockedValue { state -> Outcome? in
+      if state.active < state.capacity && state.queue.isEmpty {
+        state.active += 1
+        return .admitted
+      }
+      return state.queue.count >= state.capacity ? .queueFull : nil
+    }
+  }
+
   /// Takes a slot, waiting up to `maxWait` in the queue when all are busy.
   public func enter(maxWait: Duration) async -> Outcome {
     enum Immediate { case admitted, full, wait(UInt64) }

@@ -47,12 +47,13 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         write(answer, to: requestHead, keepAlive: keepAlive, context: context)
         return
       }
-      let promise = context.eventLoop.makePromise(of: GatewayAnswer.self)
-      let gateway = gateway
-      promise.completeWithTask { await gateway.handle(request) }
       let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-      promise.futureResult.whenSuccess { answer in
+      gateway.respond(to: request, on: context.eventLoop).whenComplete { result in
         let (handler, context) = bound.value
+        // `respond` turns every problem into an answer; a failed future would be a gateway bug, still answered.
+        let answer =
+          (try? result.get())
+          ?? .error(.internalServerError, code: "InternalError", message: "the gateway could not answer")
         handler.write(answer, to: requestHead, keepAlive: keepAlive, context: context)
       }
     }

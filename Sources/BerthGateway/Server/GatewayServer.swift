@@ -13,7 +13,7 @@ public final class GatewayServer: Sendable {
   /// The port actually bound.
   public let boundPort: Int
   private let channel: any Channel
-  private let upstream: UpstreamClient
+  private let upstream: UpstreamPool
   private let configurationPath: String?
   private let reloadTask: NIOLockedValueBox<RepeatedTask?>
   private let log: @Sendable (String) -> Void
@@ -24,7 +24,7 @@ public final class GatewayServer: Sendable {
     eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     log: @escaping @Sendable (String) -> Void = { _ in }
   ) async throws -> GatewayServer {
-    let upstream = UpstreamClient(eventLoopGroup: eventLoopGroup)
+    let upstream = UpstreamPool(eventLoopGroup: eventLoopGroup)
     let gateway = ScoringGateway(configuration: configuration, upstream: upstream)
     let settings = configuration.configuration
     let channel: any Channel
@@ -53,7 +53,7 @@ public final class GatewayServer: Sendable {
   }
 
   private init(
-    gateway: ScoringGateway, channel: any Channel, upstream: UpstreamClient, configurationPath: String?,
+    gateway: ScoringGateway, channel: any Channel, upstream: UpstreamPool, configurationPath: String?,
     log: @escaping @Sendable (String) -> Void
   ) {
     self.gateway = gateway

@@ -17,12 +17,12 @@ public final class ScoringGateway: Sendable {
   private let deployments = NIOLockedValueBox(Deployments())
   /// The counters behind `/metrics`.
   public let metrics = GatewayMetrics()
-  private let upstream: UpstreamClient
+  private let upstream: UpstreamPool
   private let collector: NIOLockedValueBox<ModelDataCollector?>
   private let now: @Sendable () -> Date
 
   /// Creates the gateway for `configuration`, calling upstreams with `upstream`.
-  public init(configuration: LoadedConfiguration, upstream: UpstreamClient, now: @escaping @Sendable () -> Date = Date.init) {
+  public init(configuration: LoadedConfiguration, upstream: UpstreamPool, now: @escaping @Sendable () -> Date = Date.init) {
     loaded = NIOLockedValueBox(configuration)
     self.upstream = upstream
     self.now = now
@@ -60,14 +60,34 @@ public final class ScoringGateway: Sendable {
   /// The model data collector in force, if any.
   public var modelData: ModelDataCollector? { collector.withLockedValue { $0 } }
 
-  /// Answers one request.
-  public func handle(_ request: GatewayRequest) async -> GatewayAnswer {
-    if let answer = handleLocally(request) { return answer }
+  /// Answers one request, on `eventLoop` (the client connection's): routing, auth and the upstream call
+  /// all stay on that loop; only a request that must queue for a slot waits in a Swift task.
+  public func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayAnswer> {
+    if let answer = handleLocally(request) { return eventLoop.makeSucceededFuture(answer) }
     let started = NIODeadline.now()
     let requestID = UUID().uuidString.lowercased()
-    var deployment = ""
-    let answer = await score(request, requestID: requestID, deployment: &deployment)
-    return finish(answer, for: request, requestID: requestID, deployment: deployment, started: started)
+    switch route(request) {
+    case .answer(let answer):
+      return eventLoop.makeSucceededFuture(
+        finish(answer, for: request, requestID: requestID, deployment: "", started: started))
+    case .forward(let deployment, let mirror):
+      let isScore = request.path == "/score"
+      if let mirror {
+        // The live answer never waits for the copy, and the copy's answer is dropped.
+        _ = forward(request, to: mirror, requestID: requestID, collect: false, on: eventLoop)
+      }
+      return forward(request, to: deployment, requestID: requestID, collect: isScore, on: eventLoop).map {
+        [self] answer in
+        finish(answer, for: request, requestID: requestID, deployment: deployment.name, started: started)
+      }
+    }
+  }
+
+  /// Answers one request (for callers outside an event loop).
+  public func handle(_ request: GatewayRequest, on eventLoop: any EventLoop) async -> GatewayAnswer {
+    // `respond` never fails its future: every problem is an answer.
+    (try? await eventLoop.flatSubmit { self.respond(to: request, on: eventLoop) }.get())
+      ?? .error(.internalServerError, code: "InternalError", message: "the gateway could not answer")
   }
 
   /// Answers, on the caller's thread, a request that needs no scoring server (liveness, metrics, unknown
@@ -109,9 +129,13 @@ public final class ScoringGateway: Sendable {
     return answer
   }
 
-  private func score(_ request: GatewayRequest, requestID: String, deployment chosen: inout String) async
-    -> GatewayAnswer
-  {
+  private enum Route {
+    case answer(GatewayAnswer)
+    case forward(GatewayConfiguration.Deployment, mirror: GatewayConfiguration.Deployment?)
+  }
+
+  /// Auth, then the deployment (pinned or drawn by traffic weight) and the mirror copy, if any.
+  private func route(_ request: GatewayRequest) -> Route {
     let current = configuration
     let settings = current.configuration
     if let refusal = current.authorization.refusal(
@@ -119,7 +143,7 @@ public final class ScoringGateway: Sendable {
     {
       var answer = GatewayAnswer.error(.unauthorized, code: "Unauthorized", message: refusal)
       answer.headers.add(name: "www-authenticate", value: #"Bearer realm="\#(settings.endpoint)""#)
-      return answer
+      return .answer(answer)
     }
     let pinned = request.headers.first(name: "azureml-model-deployment")
     guard let name = pinned ?? current.split.deployment(roll: Int.random(in: 0..<max(1, current.split.total))),
@@ -128,22 +152,21 @@ public final class ScoringGateway: Sendable {
       let message =
         pinned.map { "no deployment named '\($0)' behind endpoint '\(settings.endpoint)'" }
         ?? "endpoint '\(settings.endpoint)' has no deployment with positive traffic"
-      return .error(.notFound, code: "DeploymentNotFound", message: message)
+      return .answer(.error(.notFound, code: "DeploymentNotFound", message: message))
     }
-    chosen = deployment.name
-    let isScore = request.path == "/score"
-    if isScore, pinned == nil, let mirror = current.split.mirrorDeployment(roll: Int.random(in: 0..<100)),
-      let target = settings.deployment(named: mirror)
-    {
-      // Detached: the live answer never waits for the copy, and the copy's answer is dropped.
-      Task.detached { [self] in _ = await forward(request, to: target, requestID: requestID, collect: false) }
+    var mirror: GatewayConfiguration.Deployment?
+    if request.path == "/score", pinned == nil, let name = current.split.mirrorDeployment(roll: Int.random(in: 0..<100)) {
+      mirror = settings.deployment(named: name)
     }
-    return await forward(request, to: deployment, requestID: requestID, collect: isScore)
+    return .forward(deployment, mirror: mirror)
   }
 
+  /// Takes a slot in the deployment (at once when one is free, else after queueing), calls one of its
+  /// upstreams, and gives the slot back.
   private func forward(
-    _ request: GatewayRequest, to deployment: GatewayConfiguration.Deployment, requestID: String, collect: Bool
-  ) async -> GatewayAnswer {
+    _ request: GatewayRequest, to deployment: GatewayConfiguration.Deployment, requestID: String, collect: Bool,
+    on eventLoop: any EventLoop
+  ) -> EventLoopFuture<GatewayAnswer> {
     let (gate, upstreamIndex) = deployments.withLockedValue { state in
       let gate = state.gates[deployment.name] ?? AdmissionGate(capacity: deployment.concurrency)
       state.gates[deployment.name] = gate
@@ -151,26 +174,49 @@ public final class ScoringGateway: Sendable {
       state.nextUpstream[deployment.name] = index &+ 1
       return (gate, index)
     }
-    switch await gate.enter(maxWait: .milliseconds(deployment.maxRequestWaitTimeMs)) {
-    case .admitted: break
-    case .queueFull:
-      return .error(
-        .tooManyRequests, code: "TooManyPendingRequests",
-        message:
-          "deployment '\(deployment.name)' already has \(deployment.concurrency) requests scoring and as many waiting")
-    case .waitedTooLong:
-      return .error(
-        .serviceUnavailable, code: "RequestWaitTimeExceeded",
-        message:
-          "no free scoring slot in deployment '\(deployment.name)' within max_request_wait_time (\(deployment.maxRequestWaitTimeMs) ms)"
-      )
+    let admitted: EventLoopFuture<AdmissionGate.Outcome>
+    switch gate.tryEnter() {
+    case .admitted?: admitted = eventLoop.makeSucceededFuture(.admitted)
+    case .queueFull?: admitted = eventLoop.makeSucceededFuture(.queueFull)
+    case .waitedTooLong?, nil:
+      let wait = Duration.milliseconds(deployment.maxRequestWaitTimeMs)
+      admitted = eventLoop.makeFutureWithTask { await gate.enter(maxWait: wait) }
     }
-    defer { gate.leave() }
+    return admitted.flatMap { [self] outcome in
+      switch outcome {
+      case .admitted:
+        return call(request, to: deployment, upstreamIndex: upstreamIndex, requestID: requestID, collect: collect, on: eventLoop)
+          .always { _ in gate.leave() }
+      case .queueFull:
+        return eventLoop.makeSucceededFuture(
+          .error(
+            .tooManyRequests, code: "TooManyPendingRequests",
+            message:
+              "deployment '\(deployment.name)' already has \(deployment.concurrency) requests scoring and as many waiting"
+          ))
+      case .waitedTooLong:
+        return eventLoop.makeSucceededFuture(
+          .error(
+            .serviceUnavailable, code: "RequestWaitTimeExceeded",
+            message:
+              "no free scoring slot in deployment '\(deployment.name)' within max_request_wait_time (\(deployment.maxRequestWaitTimeMs) ms)"
+          ))
+      }
+    }
+  }
+
+  /// One upstream call for a request that holds a slot; every failure becomes an answer.
+  private func call(
+    _ request: GatewayRequest, to deployment: GatewayConfiguration.Deployment, upstreamIndex: Int, requestID: String,
+    collect: Bool, on eventLoop: any EventLoop
+  ) -> EventLoopFuture<GatewayAnswer> {
     let upstreamText = deployment.upstreams[upstreamIndex % deployment.upstreams.count]
-    let address = UpstreamAddress(upstreamText)!
+    guard let address = UpstreamAddress(upstreamText) else {
+      return eventLoop.makeSucceededFuture(
+        .error(.badGateway, code: "UpstreamUnreachable", message: "deployment '\(deployment.name)' has no valid upstream"))
+    }
     // Counted per upstream so a rollout can retire an old server once nothing is in flight to it.
     deployments.withLockedValue { $0.inFlightByUpstream[upstreamText, default: 0] += 1 }
-    defer { deployments.withLockedValue { $0.inFlightByUpstream[upstreamText, default: 1] -= 1 } }
     var headers = HTTPHeaders()
     for (name, value) in request.headers where Self.forwardedHeaders.contains(name.lowercased()) {
       headers.add(name: name, value: value)
@@ -178,28 +224,30 @@ public final class ScoringGateway: Sendable {
     headers.replaceOrAdd(name: "x-request-id", value: requestID)
     headers.replaceOrAdd(name: "x-ms-request-id", value: requestID)
     let arrived = now()
-    let answer: GatewayAnswer
-    do {
-      let reply = try await upstream.send(
-        to: address, method: request.method, uri: request.uri, headers: headers, body: request.body,
-        timeout: .milliseconds(Int64(deployment.scoringTimeoutMs)))
-      answer = Self.answer(for: reply)
-    } catch .timedOut {
-      answer = .error(
-        .requestTimeout, code: "RequestTimeout",
-        message: "scoring took longer than scoring_timeout_ms (\(deployment.scoringTimeoutMs) ms) and was cut")
-    } catch {
-      answer = .error(
+    return upstream.send(
+      to: address, method: request.method, uri: request.uri, headers: headers, body: request.body,
+      timeout: .milliseconds(Int64(deployment.scoringTimeoutMs)), on: eventLoop
+    ).map { reply in
+      Self.answer(for: reply)
+    }.recover { error in
+      if case UpstreamPool.Failure.timedOut = error {
+        return .error(
+          .requestTimeout, code: "RequestTimeout",
+          message: "scoring took longer than scoring_timeout_ms (\(deployment.scoringTimeoutMs) ms) and was cut")
+      }
+      return .error(
         .badGateway, code: "UpstreamUnreachable",
         message: "the scoring server of deployment '\(deployment.name)' did not answer (it may have crashed)")
+    }.map { [self] answer in
+      deployments.withLockedValue { $0.inFlightByUpstream[upstreamText, default: 1] -= 1 }
+      if collect && deployment.collectModelData, let collector = modelData {
+        collector.append(
+          ModelDataCollector.Record(
+            requestID: requestID, deployment: deployment.name, time: arrived, input: Data(buffer: request.body),
+            status: Int(answer.status.code), output: Data(buffer: answer.body)))
+      }
+      return answer
     }
-    if collect && deployment.collectModelData, let collector = modelData {
-      collector.append(
-        ModelDataCollector.Record(
-          requestID: requestID, deployment: deployment.name, time: arrived, input: Data(buffer: request.body),
-          status: Int(answer.status.code), output: Data(buffer: answer.body)))
-    }
-    return answer
   }
 
   /// Headers passed to the scoring server; never `Authorization`, which it has no use for.
@@ -209,7 +257,7 @@ public final class ScoringGateway: Sendable {
 
   /// A 2xx passes through; any other status becomes 424 with the model's status in
   /// `ms-azureml-model-error-statuscode` (as Azure ML's online endpoints answer a model error).
-  static func answer(for reply: UpstreamClient.Reply) -> GatewayAnswer {
+  static func answer(for reply: UpstreamPool.Reply) -> GatewayAnswer {
     var headers = HTTPHeaders()
     for name in ["content-type", "content-encoding"] {
       if let value = reply.headers.first(name: name) { headers.add(name: name, value: value) }
