@@ -14,20 +14,41 @@ public final class StaticUpstream: Sendable {
   /// The port it listens on.
   public let port: Int
   private let channel: any Channel
-  private let state: NIOLockedValueBox<(served: Int, delayMs: Int64)>
+  private let state: NIOLockedValueBox<State>
 
   /// Listens on a free loopback port.
-  public init(name: String, delayMs: Int64 = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
-    async throws
-  {
-    let state = NIOLockedValueBox((served: 0, delayMs: delayMs))
+  /// What it does with a connection after answering on it.
+  public enum ConnectionBehaviour: Sendable {
+    /// Keeps it open for the next request (unless the client asked to close).
+    case keepAlive
+    /// Answers with `Connection: close` and closes it, as gunicorn's sync workers do.
+    case closeAfterEachAnswer
+    /// Keeps it open, but closes it without answering the request after the first `n` on it: a server
+    /// that dropped an idle keep-alive connection just as the client reused it.
+    case dropUnansweredAfter(Int)
+  }
+
+  struct State {
+    var served = 0
+    var delayMs: Int64
+    var connections = 0
+    var dropped = 0
+    var behaviour: ConnectionBehaviour
+  }
+
+  public init(
+    name: String, delayMs: Int64 = 0, behaviour: ConnectionBehaviour = .keepAlive,
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws {
+    let state = NIOLockedValueBox(State(delayMs: delayMs, behaviour: behaviour))
     let body = ByteBuffer(string: #"{"deployment":"\#(name)"}"#)
     channel = try await ServerBootstrap(group: group)
       .serverChannelOption(ChannelOptions.backlog, value: 1024)
       .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
       .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
       .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+        state.withLockedValue { $0.connections += 1 }
+        return channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline()
           try channel.pipeline.syncOperations.addHandler(Answering(body: body, state: state))
         }
@@ -42,6 +63,10 @@ public final class StaticUpstream: Sendable {
   public var address: String { "127.0.0.1:\(port)" }
   /// Requests answered so far.
   public var served: Int { state.withLockedValue { $0.served } }
+  /// Connections accepted so far.
+  public var connections: Int { state.withLockedValue { $0.connections } }
+  /// Requests it closed the connection on without answering (`dropUnansweredAfter`).
+  public var dropped: Int { state.withLockedValue { $0.dropped } }
   /// Sets the delay before each answer.
   public func setDelay(milliseconds: Int64) { state.withLockedValue { $0.delayMs = milliseconds } }
 
@@ -52,10 +77,11 @@ public final class StaticUpstream: Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let body: ByteBuffer
-    let state: NIOLockedValueBox<(served: Int, delayMs: Int64)>
+    let state: NIOLockedValueBox<State>
     var keepAlive = true
+    var answeredHere = 0
 
-    init(body: ByteBuffer, state: NIOLockedValueBox<(served: Int, delayMs: Int64)>) {
+    init(body: ByteBuffer, state: NIOLockedValueBox<State>) {
       self.body = body
       self.state = state
     }
@@ -65,7 +91,13 @@ public final class StaticUpstream: Sendable {
       case .head(let head): keepAlive = head.isKeepAlive
       case .body: break
       case .end:
-        let delay = state.withLockedValue { $0.delayMs }
+        let (delay, behaviour) = state.withLockedValue { ($0.delayMs, $0.behaviour) }
+        if case .dropUnansweredAfter(let limit) = behaviour, answeredHere >= limit {
+          state.withLockedValue { $0.dropped += 1 }
+          context.close(promise: nil)
+          return
+        }
+        if case .closeAfterEachAnswer = behaviour { keepAlive = false }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         if delay > 0 {
           context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
@@ -80,6 +112,7 @@ public final class StaticUpstream: Sendable {
 
     private func answer(_ context: ChannelHandlerContext) {
       state.withLockedValue { $0.served += 1 }
+      answeredHere += 1
       var headers: HTTPHeaders = ["content-type": "application/json", "content-length": String(body.readableBytes)]
       if !keepAlive { headers.add(name: "connection", value: "close") }
       context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
