@@ -36,7 +36,7 @@ let package = Package(
     .target(
       name: "BerthTargetKubernetes",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        "BerthModel", "BerthTargetAPI", "BerthGateway", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
       ]),
@@ -148,7 +148,7 @@ let package = Package(
     .testTarget(
       name: "BerthTargetKubernetesTests",
       dependencies: [
-        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthManifest",
+        "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthManifest", "BerthGateway",
         .product(name: "Yams", package: "Yams"),
       ],
       exclude: ["Snapshots", "Double"]),

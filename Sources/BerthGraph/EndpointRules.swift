@@ -30,6 +30,25 @@ enum EndpointRules {
               hint: "a \(target.type.rawValue) target chooses the endpoint's address itself; remove '\(field)'"))
         }
       }
+      if let target, target.type != .kubernetes {
+        for field in SettingsRules.clusterEndpointFields where SettingsRules.clusterField(field, of: spec.cluster) != nil {
+          diagnostics.append(
+            .error(
+              "'\(field)' of endpoint '\(name)' applies to kubernetes compute targets only; '\(spec.computeTarget)' is of type \(target.type.rawValue)",
+              at: endpoint.location(of: field), hint: "remove '\(field)'"))
+        }
+      }
+      if let target, target.type == .kubernetes, spec.cluster.gatewayImage == nil,
+        target.settings["gateway_image"] == nil
+      {
+        diagnostics.append(
+          .error(
+            "endpoint '\(name)' on kubernetes target '\(spec.computeTarget)' needs a gateway image",
+            at: endpoint.location(of: "compute_target"),
+            hint:
+              "set 'gateway_image: REGISTRY/berth-gateway@sha256:…' on the endpoint or its compute target (docs/kubernetes.md, \"Endpoints\")"
+          ))
+      }
       if let port = spec.port, target?.type == .local {
         if let other = localPorts[port] {
           diagnostics.append(

@@ -145,6 +145,10 @@ public enum ManifestSchema {
         FieldSchema("vm_size", .string(), "Node size (batch)."),
         FieldSchema("max_nodes", .integer(minimum: 1), "Most nodes of the cluster (batch)."),
         FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge)."),
+        FieldSchema(
+          "exposure", .string(.oneOf(EndpointExposure.allCases.map(\.rawValue))),
+          "kubernetes: default exposure of the target's endpoints."),
+        FieldSchema("gateway_image", .string(), "kubernetes: default gateway image of the target's endpoints, by digest."),
       ])
     case .endpoint:
       ObjectSchema([
@@ -160,6 +164,20 @@ public enum ManifestSchema {
           "Percent of live requests copied to one service (at most 50) whose answers are discarded."),
         FieldSchema("port", .integer(minimum: 1, maximum: 65535), "local: port the endpoint listens on."),
         FieldSchema("listen_address", .string(), "local: address the endpoint listens on (default 127.0.0.1)."),
+        FieldSchema(
+          "exposure", .string(.oneOf(EndpointExposure.allCases.map(\.rawValue))),
+          "kubernetes: `cluster` (ClusterIP, the default), `load_balancer` or `ingress`."),
+        FieldSchema("ingress_class", .string(), "kubernetes: the IngressClass of an `ingress` endpoint."),
+        FieldSchema("host", .string(), "kubernetes: external host name (required for `ingress`)."),
+        FieldSchema("tls_secret", .string(.name), "kubernetes: an existing `kubernetes.io/tls` Secret for HTTPS."),
+        FieldSchema(
+          "tls_cert_env", .string(.environmentVariable),
+          "kubernetes: environment variable holding the PEM certificate (Berth creates the TLS Secret)."),
+        FieldSchema(
+          "tls_key_env", .string(.environmentVariable),
+          "kubernetes: environment variable holding the PEM private key (never printed or recorded)."),
+        FieldSchema("gateway_image", .string(), "kubernetes: the gateway image, by digest (`REGISTRY/REPO@sha256:…`)."),
+        FieldSchema("gateway_replicas", .integer(minimum: 2, maximum: 100), "kubernetes: gateway pods (default 2)."),
         FieldSchema("description", .string(), "What the endpoint serves."),
       ])
     case .service:

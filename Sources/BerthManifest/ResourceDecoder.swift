@@ -87,7 +87,13 @@ struct ResourceDecoder {
           authMode: spec["auth_mode"]?.stringValue.flatMap(EndpointAuthMode.init(rawValue:)) ?? .key,
           traffic: intMap(spec["traffic"]), mirrorTraffic: intMap(spec["mirror_traffic"]),
           port: int(spec["port"]), listenAddress: spec["listen_address"]?.stringValue,
-          description: spec["description"]?.stringValue))
+          description: spec["description"]?.stringValue,
+          cluster: ClusterEndpointSettings(
+            exposure: spec["exposure"]?.stringValue.flatMap(EndpointExposure.init(rawValue:)),
+            ingressClass: spec["ingress_class"]?.stringValue, host: spec["host"]?.stringValue,
+            tlsSecret: spec["tls_secret"]?.stringValue, tlsCertEnv: spec["tls_cert_env"]?.stringValue,
+            tlsKeyEnv: spec["tls_key_env"]?.stringValue, gatewayImage: spec["gateway_image"]?.stringValue,
+            gatewayReplicas: int(spec["gateway_replicas"]))))
     case .service:
       return .service(
         ServiceSpec(

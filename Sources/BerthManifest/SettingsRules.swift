@@ -77,7 +77,9 @@ public enum SettingsRules {
   /// Connection settings of a compute target: which apply to its type, and which exclude each other.
   static func checkComputeTarget(_ resource: Resource, _ spec: ComputeTargetSpec) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
-    let kubernetesFields = ["namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file"]
+    let kubernetesFields = [
+      "namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file", "exposure", "gateway_image",
+    ]
     guard spec.type == .kubernetes else {
       for field in kubernetesFields where spec.settings[field] != nil {
         diagnostics.append(

@@ -23,9 +23,12 @@ public enum TargetSupport {
     ],
   ]
 
+  /// Settings of a kubernetes service that its endpoint's gateway enforces (not honoured without an endpoint).
+  public static let endpointMemberSettings: Set<String> = ["replica_max_concurrent_requests", "max_request_wait_time"]
+
   /// Compute target types on which a gateway serves `Endpoint`s. Elsewhere an endpoint would route nothing and
   /// enforce no `auth_mode`, so planning one there is an error (see `TargetChecks`).
-  public static let endpointTypes: Set<ComputeType> = [.local]
+  public static let endpointTypes: Set<ComputeType> = [.local, .kubernetes]
 
   /// Switches whose `false` asks for nothing a target must do: only `true` is "not honoured".
   static let switches: Set<String> = ["auth_enabled", "token_auth_enabled", "collect_model_data", "autoscale_enabled"]
@@ -45,7 +48,9 @@ public enum TargetSupport {
 
   /// The top-level deployment settings of `spec` that apply to `type` but that the type's provider ignores, sorted.
   public static func ignoredSettings(_ spec: ServiceSpec, on type: ComputeType) -> [String] {
-    guard let honoured = honouredSettings[type] else { return [] }
+    guard var honoured = honouredSettings[type] else { return [] }
+    // Behind an endpoint in a cluster, the endpoint's gateway enforces the request limits of each deployment.
+    if type == .kubernetes, spec.endpoint != nil { honoured.formUnion(endpointMemberSettings) }
     var ignored: Set<String> = []
     for key in spec.deployment.keys {
       let field = String(key.split(separator: ".").first ?? "")

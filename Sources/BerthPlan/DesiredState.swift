@@ -68,8 +68,23 @@ public enum DesiredState {
         for (service, percent) in spec.traffic { attributes["traffic.\(service)"] = .int(percent) }
         for (service, percent) in spec.mirrorTraffic { attributes["mirror_traffic.\(service)"] = .int(percent) }
         if let port = spec.port { attributes["port"] = .int(port) }
-        if let computeType = graph.computeTarget(of: spec)?.type, computeType == .local {
+        let target = graph.computeTarget(of: spec)
+        if target?.type == .local {
           attributes["listen_address"] = .string(spec.effectiveListenAddress)
+        }
+        if let target, target.type == .kubernetes {
+          let cluster = spec.cluster
+          let exposure = cluster.exposure?.rawValue ?? Self.text(target.settings["exposure"]) ?? "cluster"
+          attributes["exposure"] = .string(exposure)
+          if let image = cluster.gatewayImage ?? Self.text(target.settings["gateway_image"]) {
+            attributes["gateway_image"] = .string(image)
+          }
+          attributes["gateway_replicas"] = .int(cluster.gatewayReplicas ?? 2)
+          let optional: [(String, String?)] = [
+            ("ingress_class", cluster.ingressClass), ("host", cluster.host), ("tls_secret", cluster.tlsSecret),
+            ("tls_cert_env", cluster.tlsCertEnv), ("tls_key_env", cluster.tlsKeyEnv),
+          ]
+          for (key, value) in optional { if let value { attributes[key] = .string(value) } }
         }
         if let description = spec.description { attributes["description"] = .string(description) }
       case .service(let spec):
@@ -144,5 +159,11 @@ public enum DesiredState {
     var versions = (state.modelVersions[name] ?? []).map(\.version)
     if !versions.contains(planned) { versions.append(planned) }
     return versions.map(String.init).joined(separator: ", ")
+  }
+
+  /// A string setting's text.
+  static func text(_ value: FieldValue?) -> String? {
+    if case .string(let text)? = value { return text }
+    return nil
   }
 }

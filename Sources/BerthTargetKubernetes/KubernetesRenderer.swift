@@ -1,5 +1,7 @@
+import BerthGateway
 import BerthModel
 import BerthTargetAPI
+import Foundation
 
 /// The image a rendered Deployment runs: a built one (by digest), or a marked placeholder before any build.
 public enum RenderedImage: Hashable, Sendable {
@@ -53,6 +55,17 @@ public enum KubernetesRenderer {
         "annotations": .strings(annotations),
       ])
     }
+    // A deployment of an endpoint tells the endpoint's gateway how to reach it and what limits to enforce.
+    var serviceMetadata = metadata()
+    if deployment.endpoint != nil {
+      var serviceAnnotations = annotations
+      serviceAnnotations[EndpointRenderer.gatewayDeploymentAnnotation] = gatewayEntryText(
+        deployment, settings: settings, namespace: namespace)
+      serviceMetadata = .obj([
+        "name": .string(name), "namespace": .string(namespace), "labels": .strings(labels),
+        "annotations": .strings(serviceAnnotations),
+      ])
+    }
     var objects: [JSONValue] = [
       .obj([
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(),
@@ -60,7 +73,7 @@ public enum KubernetesRenderer {
           deployment, settings: settings, image: image, pullSecret: pullSecret, labels: labels, annotations: annotations),
       ]),
       .obj([
-        "apiVersion": "v1", "kind": "Service", "metadata": metadata(),
+        "apiVersion": "v1", "kind": "Service", "metadata": serviceMetadata,
         "spec": .obj([
           "type": "ClusterIP", "selector": .strings(selector(name)),
           "ports": .array([
@@ -108,7 +121,24 @@ public enum KubernetesRenderer {
     labels[serviceLabel] = deployment.name
     labels["app.kubernetes.io/component"] = "scoring"
     labels[managedByLabel] = managedBy
+    if let endpoint = deployment.endpoint { labels[EndpointRenderer.endpointLabel] = endpoint }
     return labels
+  }
+
+  /// The gateway's entry for a deployment of an endpoint: its Service's cluster address and its limits.
+  public static func gatewayEntry(_ deployment: ServiceDeployment, settings: KubernetesSettings, namespace: String)
+    -> GatewayConfiguration.Deployment
+  {
+    GatewayConfiguration.Deployment(
+      name: deployment.name, upstreams: ["\(deployment.instance).\(namespace).svc.cluster.local:\(settings.servicePort)"],
+      replicas: settings.replicas ?? settings.autoscaleMax,
+      replicaMaxConcurrentRequests: settings.replicaMaxConcurrentRequests,
+      maxRequestWaitTimeMs: settings.maxRequestWaitTimeMs, scoringTimeoutMs: settings.scoringTimeoutMs)
+  }
+
+  static func gatewayEntryText(_ deployment: ServiceDeployment, settings: KubernetesSettings, namespace: String) -> String {
+    let entry = gatewayEntry(deployment, settings: settings, namespace: namespace)
+    return String(decoding: (try? EndpointRenderer.sortedEncoder.encode(entry)) ?? Data(), as: UTF8.self)
   }
 
   /// The pod selector of a service (immutable once the Deployment exists).

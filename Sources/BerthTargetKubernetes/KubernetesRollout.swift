@@ -50,6 +50,7 @@ struct KubernetesRollout: Sendable {
     outputs["revision"] = .string(deployment.revision)
     outputs[ServiceInstance.outputKey] = .string(deployment.instance)
     outputs["namespace"] = .string(namespace)
+    if let endpoint = deployment.endpoint { outputs["endpoint"] = .string(endpoint) }
     outputs["image"] = .string(image.reference)
     outputs["objects"] = .list(objects.compactMap(ObjectName.init).map { .string($0.description) })
     let host = "\(deployment.instance).\(namespace).svc.cluster.local"

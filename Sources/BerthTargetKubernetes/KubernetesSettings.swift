@@ -39,6 +39,11 @@ public struct KubernetesSettings: Hashable, Sendable {
   public static let defaultWaitTimeoutSeconds = 120
 
   public var isAutoscaled: Bool { replicas == nil }
+  /// `replica_max_concurrent_requests`, enforced by the endpoint's gateway; unset, no limit of the gateway's own
+  /// (as on local: requests wait in the scoring servers' backlog).
+  public var replicaMaxConcurrentRequests: Int
+  /// `max_request_wait_time` in milliseconds (default 500), enforced by the endpoint's gateway.
+  public var maxRequestWaitTimeMs: Int
 
   public init(_ settings: [String: FieldValue]) {
     func int(_ key: String) -> Int? {
@@ -78,6 +83,8 @@ public struct KubernetesSettings: Hashable, Sendable {
       successThreshold: int("liveness_probe.success_threshold") ?? 1,
       failureThreshold: int("liveness_probe.failure_threshold") ?? 3)
     waitTimeoutSeconds = int("wait_timeout") ?? Self.defaultWaitTimeoutSeconds
+    replicaMaxConcurrentRequests = max(1, int("replica_max_concurrent_requests") ?? 1024)
+    maxRequestWaitTimeMs = max(0, int("max_request_wait_time") ?? 500)
     var variables: [String: String] = [:]
     let prefix = "environment_variables."
     for (key, value) in settings where key.hasPrefix(prefix) {

@@ -79,7 +79,14 @@ public struct KubernetesTargetProvider: TargetProvider {
 
   public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
     var response = try await withClient(request.computeTarget.settings) { client in
-      try await BulkObservation(client: client, namespace: client.connection.namespace).run(request.services)
+      var response = try await BulkObservation(client: client, namespace: client.connection.namespace).run(
+        request.services)
+      let publisher = EndpointPublisher(provider: self, client: client, progress: { _ in })
+      for endpoint in request.endpoints {
+        response.endpoints[endpoint.name] = try await publisher.observe(endpoint.name)
+        response.backendCalls += 3
+      }
+      return response
     }
     // The connection settings go with each observation, as with an apply's outputs: a service adopted by
     // `berth import` can then be deleted on its own cluster even after its compute target left the manifests.
@@ -101,16 +108,22 @@ public struct KubernetesTargetProvider: TargetProvider {
       }
     case .deploy(let deployment):
       return try await withClient(deployment.computeTarget.settings) { client in
-        try await KubernetesRollout(
+        let response = try await KubernetesRollout(
           provider: self, client: client, deployment: deployment, previous: nil, progress: request.progress
         )
         .run()
+        try await syncEndpoints([deployment.endpoint], client: client, progress: request.progress)
+        return response
       }
     case .update(let deployment, let previous):
       return try await withClient(deployment.computeTarget.settings) { client in
-        try await KubernetesRollout(
+        let response = try await KubernetesRollout(
           provider: self, client: client, deployment: deployment, previous: previous, progress: request.progress
         ).run()
+        // A service that left an endpoint leaves its routes too.
+        try await syncEndpoints(
+          [deployment.endpoint, Self.text(previous["endpoint"])], client: client, progress: request.progress)
+        return response
       }
     case .delete(let name, let previous):
       var settings: [String: FieldValue] = [:]
@@ -120,14 +133,37 @@ public struct KubernetesTargetProvider: TargetProvider {
           previous["namespace"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? client.connection.namespace
         try await Teardown(client: client, namespace: namespace, timings: timings, progress: request.progress)
           .delete(service: ServiceInstance.name(service: name, outputs: previous), recorded: previous)
+        if namespace == client.connection.namespace {
+          try await syncEndpoints([Self.text(previous["endpoint"])], client: client, progress: request.progress)
+        }
         return ApplyResponse(message: "deleted from \(namespace)")
       }
-    case .publishEndpoint(let endpoint, _):
-      // `TargetChecks` refuses such plans (TargetSupport.endpointTypes); a plan file from another build could get here.
-      throw TargetError("endpoint '\(endpoint.name)': the kubernetes target of this build does not serve endpoints yet")
-    case .deleteEndpoint(let name, _):
-      return ApplyResponse(message: "endpoint '\(name)' forgotten; nothing of it ran on kubernetes")
+    case .publishEndpoint(let endpoint, let previous):
+      return try await withClient(endpoint.computeTarget.settings) { client in
+        try await EndpointPublisher(provider: self, client: client, progress: request.progress).publish(
+          endpoint, previous: previous)
+      }
+    case .deleteEndpoint(let name, let previous):
+      var settings: [String: FieldValue] = [:]
+      for key in Self.connectionKeys { settings[key] = previous["target.\(key)"] }
+      return try await withClient(settings) { client in
+        try await EndpointPublisher(provider: self, client: client, progress: request.progress).delete(
+          name, previous: previous)
+      }
     }
+  }
+
+  /// Re-composes the routes of the endpoints a service belongs (or belonged) to.
+  private func syncEndpoints(_ names: [String?], client: KubeClient, progress: @escaping @Sendable (String) -> Void)
+    async throws
+  {
+    let publisher = EndpointPublisher(provider: self, client: client, progress: progress)
+    for name in Set(names.compactMap { $0 }).sorted() { try await publisher.syncRoutes(name) }
+  }
+
+  static func text(_ value: FieldValue?) -> String? {
+    if case .string(let text)? = value { return text }
+    return nil
   }
 
   private func provision(name: String, client: KubeClient, progress: @Sendable (String) -> Void) async throws -> ApplyResponse {

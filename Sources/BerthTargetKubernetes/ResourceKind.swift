@@ -21,8 +21,15 @@ public struct KubeKind: Hashable, Sendable, CustomStringConvertible {
   public static let podDisruptionBudget = KubeKind(
     apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true)
 
+  public static let configMap = KubeKind(apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true)
+  public static let ingress = KubeKind(
+    apiVersion: "networking.k8s.io/v1", kind: "Ingress", plural: "ingresses", namespaced: true)
+  public static let networkPolicy = KubeKind(
+    apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true)
+
   public static let all: [KubeKind] = [
     namespace, serviceAccount, secret, service, pod, event, deployment, horizontalPodAutoscaler, podDisruptionBudget,
+    configMap, ingress, networkPolicy,
   ]
 
   /// The kinds a service is made of, in apply order.

@@ -26,15 +26,18 @@ import Testing
       validation.graph.dependencies[ResourceAddress(.service, "blue")]?.contains(ResourceAddress(.endpoint, "scoring")) == true)
   }
 
-  /// The same endpoint on a kubernetes target, where no provider of this build serves endpoints yet.
-  func onKubernetes() throws -> ScratchDirectory {
-    let scratch = try ScratchDirectory("endpoint-kubernetes")
+  /// The same endpoint on a target of `type` (a container target: the workspace names a registry).
+  func on(_ type: String, gatewayImage: String? = nil) throws -> ScratchDirectory {
+    let scratch = try ScratchDirectory("endpoint-\(type)")
     try FileManager.default.removeItem(atPath: scratch.path)
     try FileManager.default.copyItem(atPath: Self.folder.path, toPath: scratch.path)
     let manifest = scratch.path + "/berth.yaml"
     let text =
       try String(contentsOfFile: manifest, encoding: .utf8)
-      .replacingOccurrences(of: "  type: local\n", with: "  type: kubernetes\n")
+      .replacingOccurrences(
+        of: "  type: local\n",
+        with: "  type: \(type)\n" + (gatewayImage.map { "  gateway_image: \($0)\n" } ?? "")
+      )
       .replacingOccurrences(of: "  port: 8900\n", with: "")
       + "---\napiVersion: berth/v1\nkind: Workspace\nmetadata:\n  name: ws\nspec:\n  registry:\n    address: registry.example.com\n"
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
@@ -42,11 +45,11 @@ import Testing
   }
 
   @Test func planRefusesAnEndpointNoProviderServesAtItsKindLine() async throws {
-    let scratch = try onKubernetes()
+    let scratch = try on("iotedge")
     let store = InMemoryStateStore()
     let reconciler = Reconciler(
       targets: { _ in
-        Targets(providers: [RecordingTargetProvider(type: .kubernetes)], environmentBuilder: FakeEnvironmentBuilder())
+        Targets(providers: [RecordingTargetProvider(type: .iotedge)], environmentBuilder: FakeEnvironmentBuilder())
       },
       openState: { _, _ in store })
     let (prepared, diagnostics) = try await reconciler.prepare(path: scratch.path, observe: false)
@@ -57,7 +60,7 @@ import Testing
     let error = try #require(errors.first)
     #expect(
       error.message
-        == "endpoint 'scoring' is on compute target 'dev' of type kubernetes, where no provider of this build serves endpoints yet"
+        == "endpoint 'scoring' is on compute target 'dev' of type iotedge, where no provider of this build serves endpoints yet"
     )
     #expect(error.location?.line == 32, "the Endpoint's `kind:` line")
     #expect(error.hint?.contains("auth_mode") == true)
@@ -65,6 +68,28 @@ import Testing
     let action = try #require(plan.actions.first { $0.address == ResourceAddress(.endpoint, "scoring") })
     #expect(action.kind == .provision)
     #expect(action.changes.map(\.path).contains("traffic.blue"))
+  }
+
+  @Test func kubernetesServesEndpointsOnceTheGatewayImageIsNamed() async throws {
+    let image = "registry.example.com/berth/gateway@sha256:" + String(repeating: "0", count: 64)
+    let store = InMemoryStateStore()
+    let reconciler = Reconciler(
+      targets: { _ in
+        Targets(providers: [RecordingTargetProvider(type: .kubernetes)], environmentBuilder: FakeEnvironmentBuilder())
+      },
+      openState: { _, _ in store })
+    let withoutImage = try on("kubernetes")
+    let (unnamed, missing) = try await reconciler.prepare(path: withoutImage.path, observe: false)
+    #expect(unnamed == nil)
+    #expect(missing.contains { $0.message == "endpoint 'scoring' on kubernetes target 'dev' needs a gateway image" })
+    let withImage = try on("kubernetes", gatewayImage: image)
+    let (prepared, diagnostics) = try await reconciler.prepare(path: withImage.path, observe: false)
+    let context = try #require(prepared, "\(diagnostics)")
+    let plan = reconciler.plan(context)
+    #expect(plan.diagnostics.filter { $0.severity == .error }.isEmpty, "\(plan.diagnostics)")
+    let action = try #require(plan.actions.first { $0.address == ResourceAddress(.endpoint, "scoring") })
+    #expect(action.changes.contains { $0.path == "gateway_image" })
+    #expect(action.changes.contains { $0.path == "exposure" })
   }
 
   /// On local the gateway serves endpoints: the plan has no error, and publishes the endpoint before its deployments.

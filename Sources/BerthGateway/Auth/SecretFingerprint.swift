@@ -20,6 +20,16 @@ public enum SecretFingerprint {
     }
   }
 
+  /// The fingerprint of `keys` (key mode), as `read` computes it from the keys file.
+  public static func of(keys: EndpointKeys) -> String {
+    of("key\u{0}" + keys.primaryKey + "\u{0}" + keys.secondaryKey)
+  }
+
+  /// The fingerprint of a token signing key's text (aml_token mode).
+  public static func of(signingKey text: String) -> String {
+    of("aml_token\u{0}" + text.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
   private static func of(_ text: String) -> String {
     SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
   }

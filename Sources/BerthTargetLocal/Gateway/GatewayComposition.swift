@@ -23,25 +23,5 @@ enum GatewayComposition {
       modelDataFolder: layout.dataDirectory, reloadIntervalMs: reloadIntervalMs, listeningFile: layout.listeningFile)
   }
 
-  /// Percentages scaled to sum to 100 (largest remainders get the rounding), or unchanged when they already sum
-  /// to 100 or are all 0.
-  static func share(_ traffic: [String: Int]) -> [String: Int] {
-    let sum = traffic.values.reduce(0, +)
-    guard sum != 100, sum > 0 else { return traffic }
-    let names = traffic.keys.sorted()
-    var result: [String: Int] = [:]
-    var remainders: [(name: String, remainder: Int)] = []
-    for name in names {
-      let scaled = traffic[name]! * 100
-      result[name] = scaled / sum
-      remainders.append((name, scaled % sum))
-    }
-    var missing = 100 - result.values.reduce(0, +)
-    for entry in remainders.sorted(by: { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.name < $1.name }) {
-      guard missing > 0 else { break }
-      result[entry.name, default: 0] += 1
-      missing -= 1
-    }
-    return result
-  }
+  static func share(_ traffic: [String: Int]) -> [String: Int] { TrafficShares.renormalized(traffic) }
 }

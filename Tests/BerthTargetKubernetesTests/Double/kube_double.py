@@ -46,6 +46,9 @@ KINDS = {
     "deployments": ("apps/v1", "Deployment", True),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
     "poddisruptionbudgets": ("policy/v1", "PodDisruptionBudget", True),
+    "configmaps": ("v1", "ConfigMap", True),
+    "ingresses": ("networking.k8s.io/v1", "Ingress", True),
+    "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
 }
 
 LOCK = threading.RLock()
@@ -248,6 +251,11 @@ def apply(gv, namespace, plural, name, query, headers, body):
             return status(409, "Conflict", f'Apply failed with 1 conflict: conflict with "{sorted(others)[0]}": .spec', {"name": name, "kind": plural})
         if plural == "deployments" and existing.get("spec", {}).get("selector") != obj.get("spec", {}).get("selector"):
             return status(422, "Invalid", f'Deployment.apps "{name}" is invalid: spec.selector: Invalid value: field is immutable', {"name": name, "kind": kind})
+        # As the API server: an apply that changes nothing (same manager, same content) writes nothing, so the
+        # resourceVersion stays; tests rely on it to show which objects a change touched.
+        if others == set() and all(existing.get(k) == obj.get(k) for k in set(obj) | set(existing) if k not in ("metadata", "status")) \
+                and all(existing["metadata"].get(k) == obj["metadata"].get(k) for k in ("labels", "annotations")):
+            return 200, existing
         generation = existing["metadata"].get("generation", 1)
         if existing.get("spec") != obj.get("spec"):
             generation += 1
