@@ -140,10 +140,33 @@ public struct OCIImageBuilder: ImageBuilding {
     let manifestData = try CanonicalJSON.encode(manifest)
     let manifestDigest = Digest.sha256(manifestData)
 
-    // Push: HEAD every blob first; mount base layers across repositories when the registry is the same.
+    let repository = destination.repository
+    let (uploaded, layerBytes) = try await Self.push(
+      base: base, baseReference: baseReference, baseClient: baseClient, target: target, repository: repository,
+      layers: layers.map(\.0), config: (configDescriptor.digest, configData), manifest: (manifestDigest, manifestData),
+      cacheDirectory: cacheDirectory, progress: progress)
+    let reference = ImageReference(registry: destination.host, repository: repository, digest: manifestDigest)
+    let image = ContainerImage(
+      reference: reference.description, digest: manifestDigest, registry: destination.host,
+      usernameEnv: request.registry.usernameEnv, passwordEnv: request.registry.passwordEnv)
+    progress("pushed \(reference) (\(Self.size(layerBytes)) of layers uploaded)")
+    return ImageBuildResponse(
+      image: image, outputs: ["image.reference": .string(image.reference), "image.digest": .string(manifestDigest)],
+      bytesUploaded: uploaded, layerBytesUploaded: layerBytes,
+      message: "image \(reference) (\(Self.size(layerBytes)) of layers uploaded)")
+  }
+
+  /// Pushes an image: HEAD every blob first; mounts base layers across repositories when the registry is the same,
+  /// else streams them through `cacheDirectory/blobs`; then the config and the manifest. Returns the bytes sent and
+  /// the layer bytes among them.
+  static func push(
+    base: BaseImage, baseReference: ImageReference, baseClient: RegistryClient, target: RegistryClient,
+    repository: String, layers: [BuiltLayer], config: (digest: String, data: Data),
+    manifest: (digest: String, data: Data), cacheDirectory: String, progress: @Sendable (String) -> Void
+  ) async throws -> (uploaded: Int, layerBytes: Int) {
     var uploaded = 0
     var layerBytes = 0
-    let repository = destination.repository
+    let sameRegistry = baseReference.registry == target.host
     for layer in base.manifest.layers {
       if try await target.hasBlob(repository, digest: layer.digest) { continue }
       if sameRegistry, try await target.mountBlob(repository, digest: layer.digest, from: baseReference.repository) {
@@ -162,29 +185,21 @@ public struct OCIImageBuilder: ImageBuilding {
       uploaded += size
       layerBytes += size
     }
-    for (layer, _) in layers {
+    for layer in layers {
       if try await target.hasBlob(repository, digest: layer.digest) { continue }
       try await target.uploadBlob(repository, digest: layer.digest, file: layer.path, size: layer.size)
       uploaded += layer.size
       layerBytes += layer.size
     }
-    if try await !target.hasBlob(repository, digest: configDescriptor.digest) {
-      try await target.uploadBlob(repository, digest: configDescriptor.digest, data: configData)
-      uploaded += configData.count
+    if try await !target.hasBlob(repository, digest: config.digest) {
+      try await target.uploadBlob(repository, digest: config.digest, data: config.data)
+      uploaded += config.data.count
     }
     try await target.putManifest(
-      repository, reference: "sha256-" + Digest.encoded(manifestDigest), data: manifestData, mediaType: MediaType.ociManifest)
-    uploaded += manifestData.count
-
-    let reference = ImageReference(registry: destination.host, repository: repository, digest: manifestDigest)
-    let image = ContainerImage(
-      reference: reference.description, digest: manifestDigest, registry: destination.host,
-      usernameEnv: request.registry.usernameEnv, passwordEnv: request.registry.passwordEnv)
-    progress("pushed \(reference) (\(Self.size(layerBytes)) of layers uploaded)")
-    return ImageBuildResponse(
-      image: image, outputs: ["image.reference": .string(image.reference), "image.digest": .string(manifestDigest)],
-      bytesUploaded: uploaded, layerBytesUploaded: layerBytes,
-      message: "image \(reference) (\(Self.size(layerBytes)) of layers uploaded)")
+      repository, reference: "sha256-" + Digest.encoded(manifest.digest), data: manifest.data,
+      mediaType: MediaType.ociManifest)
+    uploaded += manifest.data.count
+    return (uploaded, layerBytes)
   }
 
   /// The Python the dependencies are built for: the conda pin and the base image's `PYTHON_VERSION` must agree.

@@ -1,4 +1,5 @@
 import BerthGraph
+import BerthImage
 import BerthModel
 import BerthModelStore
 import BerthPlan
@@ -63,5 +64,34 @@ extension Reconciler {
         basename: (source as NSString).lastPathComponent)
     }
     return try await ImageBuild(graph: graph, targets: targets(workspace)).build(deployment, progress: progress)
+  }
+}
+
+extension Reconciler {
+  /// Builds the gateway image from `binary` (default: the running `berth`) on `baseImage` and pushes it to the
+  /// Workspace registry as `berth/gateway`; the reference by digest, for an Endpoint's `gateway_image`.
+  public func buildGatewayImage(
+    path: String, overlays: [String] = [], baseImage: String, binary: String? = nil,
+    progress: @escaping @Sendable (String) -> Void
+  ) async throws -> ContainerImage {
+    let validation = Validation.run(path: path, overlays: overlays)
+    guard validation.isValid else { throw BuildError.invalidManifests(validation.diagnostics) }
+    guard let registry = validation.graph.workspace?.registry else {
+      throw TargetError(
+        "the gateway image needs a registry but no Workspace names one\n  hint: add `registry: {address: …}` to a Workspace spec")
+    }
+    let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
+    let builder = GatewayImageBuilder(cacheDirectory: workspace.imageCache)
+    do {
+      return try await builder.build(
+        GatewayImageBuilder.Request(
+          binary: binary ?? Composition.currentExecutable(), baseImage: baseImage, baseImageRegistry: nil,
+          registry: registry),
+        progress: progress)
+    } catch let error as RegistryError {
+      throw TargetError(error.description, isRetryable: error.isRetryable)
+    } catch let error as ImageBuildError {
+      throw TargetError(error.description, isRetryable: error.isRetryable)
+    }
   }
 }
