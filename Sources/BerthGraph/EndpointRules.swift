@@ -39,14 +39,14 @@ enum EndpointRules {
         }
       }
       if let target, target.type == .kubernetes, spec.cluster.gatewayImage == nil,
-        target.settings["gateway_image"] == nil
+        target.settings["gateway_image"] == nil, graph.workspace?.registry == nil
       {
         diagnostics.append(
           .error(
             "endpoint '\(name)' on kubernetes target '\(spec.computeTarget)' needs a gateway image",
             at: endpoint.location(of: "compute_target"),
             hint:
-              "set 'gateway_image: REGISTRY/berth-gateway@sha256:…' on the endpoint or its compute target (docs/kubernetes.md, \"Endpoints\")"
+              "name a registry in the Workspace (apply builds and pushes the gateway image there), or set 'gateway_image: REGISTRY/berth/gateway@sha256:…' (docs/kubernetes.md, \"Endpoints\")"
           ))
       }
       if let port = spec.port, target?.type == .local {

@@ -10,7 +10,7 @@ import Foundation
 /// A release `berth` built with `--static-swift-stdlib` needs no library beyond glibc, so its layer is the binary
 /// alone; a dynamically linked build (the debug build the tests use) brings the Swift runtime with it. The same
 /// binary and base give the same digest: the layer is keyed by the binary's SHA-256 and the libraries' digests.
-public struct GatewayImageBuilder: Sendable {
+public struct GatewayImageBuilder: GatewayImageBuilding {
   /// Where the image's command expects the route table (the routes ConfigMap is mounted there).
   public static let defaultCommand = ["gateway", "--config", "/etc/berth-gateway/routes/gateway.json"]
   public static let binaryPath = "/usr/local/bin/berth"
@@ -19,14 +19,22 @@ public struct GatewayImageBuilder: Sendable {
   public var cacheDirectory: String
   public var environment: [String: String]
   public var http: HTTPClient
+  /// The `berth` executable `buildGatewayImage` puts in the image.
+  public var binary: String
 
   public init(
     cacheDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-    http: HTTPClient = RegistryHTTP.client
+    http: HTTPClient = RegistryHTTP.client, binary: String = GatewayImageBuilder.runningExecutable()
   ) {
     self.cacheDirectory = cacheDirectory
     self.environment = environment
     self.http = http
+    self.binary = binary
+  }
+
+  /// The path of the running executable.
+  public static func runningExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
   }
 
   /// What to build and where to push it.
@@ -121,6 +129,22 @@ public struct GatewayImageBuilder: Sendable {
     return ContainerImage(
       reference: reference.description, digest: manifestDigest, registry: destination.host,
       usernameEnv: request.registry.usernameEnv, passwordEnv: request.registry.passwordEnv)
+  }
+
+  /// Builds from `binary` (default: the running executable) for an apply; errors as `TargetError`.
+  public func buildGatewayImage(
+    baseImage: String, baseImageRegistry: RegistryReference?, registry: RegistryReference,
+    progress: @escaping @Sendable (String) -> Void
+  ) async throws -> ContainerImage {
+    do {
+      return try await build(
+        Request(binary: binary, baseImage: baseImage, baseImageRegistry: baseImageRegistry, registry: registry),
+        progress: progress)
+    } catch let error as RegistryError {
+      throw TargetError(error.description, isRetryable: error.isRetryable)
+    } catch let error as ImageBuildError {
+      throw TargetError(error.description, isRetryable: error.isRetryable)
+    }
   }
 
   /// The layer's files: the binary and its non-glibc shared libraries, and the cache key over their contents.

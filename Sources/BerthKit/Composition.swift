@@ -22,8 +22,9 @@ public enum Composition {
     }
   }
 
-  /// The targets of a workspace. `gatewayCommand` starts a local gateway (`berth gateway serve`).
-  public static func targets(for workspace: Workspace, gatewayCommand: [String]) -> Targets {
+  /// The targets of a workspace. `gatewayCommand` starts a local gateway (`berth gateway serve`); `gatewayBinary`
+  /// is the `berth` put in gateway images (default: the running executable).
+  public static func targets(for workspace: Workspace, gatewayCommand: [String], gatewayBinary: String? = nil) -> Targets {
     Targets(
       providers: [
         LocalTargetProvider(
@@ -32,7 +33,9 @@ public enum Composition {
         KubernetesTargetProvider(),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
-      imageBuilder: imageBuilder(for: workspace))
+      imageBuilder: imageBuilder(for: workspace),
+      gatewayImageBuilder: GatewayImageBuilder(
+        cacheDirectory: workspace.imageCache, binary: gatewayBinary ?? GatewayImageBuilder.runningExecutable()))
   }
 
   /// The daemonless OCI image builder; layers are cached in `<workspace>/.berth/images`, uv comes from the environment cache.
@@ -48,7 +51,7 @@ public enum Composition {
 
   /// The path of the running executable, for commands that start Berth again (the gateway).
   public static func currentExecutable() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    GatewayImageBuilder.runningExecutable()
   }
 }
 

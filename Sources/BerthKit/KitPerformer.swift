@@ -45,14 +45,28 @@ struct KitPerformer: ActionPerforming {
     guard let resource = graph[action.address], case .endpoint(let spec) = resource.spec,
       let target = graph.computeTarget(of: spec)
     else { throw TargetError("\(action.address) is not declared any more; plan again") }
+    var endpoint = EndpointDeployment(
+      name: action.address.name, spec: spec, computeTargetName: spec.computeTarget, computeTarget: target)
+    if target.type == .kubernetes, spec.cluster.gatewayImage == nil, target.settings["gateway_image"] == nil {
+      endpoint.gatewayImage = try await gatewayImage(for: target, context)
+    }
     let response = try await targets.provider(for: target.type).apply(
-      ApplyRequest(
-        operation: .publishEndpoint(
-          EndpointDeployment(
-            name: action.address.name, spec: spec, computeTargetName: spec.computeTarget, computeTarget: target),
-          previous: previous?.outputs),
-        progress: context.progress))
+      ApplyRequest(operation: .publishEndpoint(endpoint, previous: previous?.outputs), progress: context.progress))
     return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
+  }
+
+  /// Builds and pushes the gateway image to the Workspace registry (the manifests name none).
+  private func gatewayImage(for target: ComputeTargetSpec, _ context: ActionContext) async throws -> ContainerImage {
+    guard let registry = graph.workspace?.registry else {
+      throw TargetError("the gateway image needs a Workspace registry, or set 'gateway_image'; plan again")
+    }
+    guard let builder = targets.gatewayImageBuilder else {
+      throw TargetError("this build of Berth cannot build the gateway image; set 'gateway_image'")
+    }
+    var base = "debian:bookworm-slim"
+    if case .string(let text)? = target.settings["gateway_base_image"] { base = text }
+    return try await builder.buildGatewayImage(
+      baseImage: base, baseImageRegistry: nil, registry: registry, progress: context.progress)
   }
 
   /// The record that this action's resource had before: under its old name when it was renamed.

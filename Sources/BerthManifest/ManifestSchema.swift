@@ -149,6 +149,9 @@ public enum ManifestSchema {
           "exposure", .string(.oneOf(EndpointExposure.allCases.map(\.rawValue))),
           "kubernetes: default exposure of the target's endpoints."),
         FieldSchema("gateway_image", .string(), "kubernetes: default gateway image of the target's endpoints, by digest."),
+        FieldSchema(
+          "gateway_base_image", .string(),
+          "kubernetes: base of the gateway image apply builds (default debian:bookworm-slim)."),
       ])
     case .endpoint:
       ObjectSchema([

@@ -79,6 +79,7 @@ public enum SettingsRules {
     var diagnostics: [Diagnostic] = []
     let kubernetesFields = [
       "namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file", "exposure", "gateway_image",
+      "gateway_base_image",
     ]
     guard spec.type == .kubernetes else {
       for field in kubernetesFields where spec.settings[field] != nil {

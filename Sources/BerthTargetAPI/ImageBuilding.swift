@@ -51,3 +51,12 @@ public struct ImageBuildResponse: Sendable {
     self.message = message
   }
 }
+
+/// Builds and pushes the image that runs `berth gateway` in a cluster (for endpoints whose manifests name none).
+public protocol GatewayImageBuilding: Sendable {
+  /// Builds on `baseImage` (pull credentials in `baseImageRegistry`) and pushes to `registry`; the image by digest.
+  func buildGatewayImage(
+    baseImage: String, baseImageRegistry: RegistryReference?, registry: RegistryReference,
+    progress: @escaping @Sendable (String) -> Void
+  ) async throws -> ContainerImage
+}

@@ -195,12 +195,18 @@ public struct EndpointDeployment: Hashable, Sendable {
   public var spec: EndpointSpec
   public var computeTargetName: String
   public var computeTarget: ComputeTargetSpec
+  /// The gateway image Berth built and pushed for this apply (container targets, when the manifests name none).
+  public var gatewayImage: ContainerImage?
 
-  public init(name: String, spec: EndpointSpec, computeTargetName: String, computeTarget: ComputeTargetSpec) {
+  public init(
+    name: String, spec: EndpointSpec, computeTargetName: String, computeTarget: ComputeTargetSpec,
+    gatewayImage: ContainerImage? = nil
+  ) {
     self.name = name
     self.spec = spec
     self.computeTargetName = computeTargetName
     self.computeTarget = computeTarget
+    self.gatewayImage = gatewayImage
   }
 }
 

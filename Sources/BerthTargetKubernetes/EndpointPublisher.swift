@@ -39,9 +39,17 @@ struct EndpointPublisher: Sendable {
           privateKey: provider.environment[keyEnv]!), force: true)
       progress("TLS secret \(namespace)/\(EndpointRenderer.name(endpoint.name, "tls")) applied")
     }
+    // The image Berth built carries its registry's credential variables: the gateway pods pull with them.
+    var pullSecret: String?
+    if let image = endpoint.gatewayImage,
+      let secret = try PullSecret.object(for: image, namespace: namespace, environment: provider.environment)
+    {
+      try await client.apply(secret)
+      pullSecret = secret["metadata"]?["name"]?.stringValue
+    }
     let members = try await memberEntries(endpoint.name)
     let routes = EndpointRenderer.routes(definition, members: members)
-    let objects = EndpointRenderer.render(definition, routes: routes, namespace: namespace)
+    let objects = EndpointRenderer.render(definition, routes: routes, namespace: namespace, pullSecret: pullSecret)
     for object in objects {
       try await client.apply(object, force: true)
       progress("applied \(ObjectName(object).map(\.description) ?? "?")")
@@ -138,7 +146,7 @@ struct EndpointPublisher: Sendable {
       let definition = try? JSONDecoder().decode(EndpointRenderer.Definition.self, from: Data(text.utf8))
     else { return }
     let routes = EndpointRenderer.routes(definition, members: try await memberEntries(endpoint))
-    let rendered = EndpointRenderer.render(definition, routes: routes, namespace: namespace)
+    let rendered = [EndpointRenderer.routesConfigMap(definition, routes: routes, namespace: namespace)]
     guard let routesObject = rendered.first,
       routesObject["data"]?["gateway.json"] != configMap["data"]?["gateway.json"]
     else { return }

@@ -52,7 +52,7 @@ public enum EndpointRenderer {
       host = cluster.host
       tlsFromEnvironment = cluster.tlsCertEnv != nil
       tlsSecret = cluster.tlsSecret ?? (tlsFromEnvironment ? EndpointRenderer.name(endpoint.name, "tls") : nil)
-      gatewayImage = cluster.gatewayImage ?? text("gateway_image") ?? ""
+      gatewayImage = cluster.gatewayImage ?? text("gateway_image") ?? endpoint.gatewayImage?.reference ?? ""
       replicas = max(2, cluster.gatewayReplicas ?? 2)
     }
   }
@@ -112,27 +112,34 @@ public enum EndpointRenderer {
   }
 
   /// The objects of the endpoint's gateway in `namespace`.
-  public static func render(_ definition: Definition, routes: GatewayConfiguration, namespace: String) -> [JSONValue] {
+  /// The routes ConfigMap: the gateway's `gateway.json`, and the definition it was composed from.
+  public static func routesConfigMap(_ definition: Definition, routes: GatewayConfiguration, namespace: String)
+    -> JSONValue
+  {
+    let definitionText = String(decoding: (try? Self.sortedEncoder.encode(definition)) ?? Data(), as: UTF8.self)
+    return .obj([
+      "apiVersion": "v1", "kind": "ConfigMap",
+      "metadata": .obj([
+        "name": .string(routesName(definition.name)), "namespace": .string(namespace),
+        "labels": .strings(labels(definition.name)), "annotations": .strings([definitionAnnotation: definitionText]),
+      ]),
+      "data": .object([JSONValue.Member(routesFile, .string(routesText(routes)))]),
+    ])
+  }
+
+  public static func render(
+    _ definition: Definition, routes: GatewayConfiguration, namespace: String, pullSecret: String? = nil
+  ) -> [JSONValue] {
     let endpoint = definition.name
     let labels = labels(endpoint)
-    func metadata(_ name: String, annotations: [String: String] = [:]) -> JSONValue {
-      .obj([
-        "name": .string(name), "namespace": .string(namespace), "labels": .strings(labels),
-        "annotations": annotations.isEmpty ? nil : .strings(annotations),
-      ])
+    func metadata(_ name: String) -> JSONValue {
+      .obj(["name": .string(name), "namespace": .string(namespace), "labels": .strings(labels)])
     }
-    let definitionText = String(
-      decoding: (try? Self.sortedEncoder.encode(definition)) ?? Data(), as: UTF8.self)
-    let routesText = routesText(routes)
     var objects: [JSONValue] = [
-      .obj([
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": metadata(routesName(endpoint), annotations: [definitionAnnotation: definitionText]),
-        "data": .object([JSONValue.Member(routesFile, .string(routesText))]),
-      ]),
+      routesConfigMap(definition, routes: routes, namespace: namespace),
       .obj([
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(gatewayName(endpoint)),
-        "spec": deploymentSpec(definition, labels: labels),
+        "spec": deploymentSpec(definition, labels: labels, pullSecret: pullSecret),
       ]),
       .obj([
         "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata(gatewayName(endpoint)),
@@ -203,7 +210,9 @@ public enum EndpointRenderer {
     return encoder
   }()
 
-  private static func deploymentSpec(_ definition: Definition, labels: [String: String]) -> JSONValue {
+  private static func deploymentSpec(_ definition: Definition, labels: [String: String], pullSecret: String?)
+    -> JSONValue
+  {
     let endpoint = definition.name
     let probe: JSONValue = .obj([
       "httpGet": .obj(["path": "/", "port": "http"]), "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3,
@@ -235,6 +244,7 @@ public enum EndpointRenderer {
         "metadata": .obj(["labels": .strings(labels)]),
         "spec": .obj([
           "automountServiceAccountToken": false,
+          "imagePullSecrets": pullSecret.map { .array([.obj(["name": .string($0)])]) },
           "containers": .array([container]),
           "volumes": .array([
             .obj(["name": "routes", "configMap": .obj(["name": .string(routesName(endpoint))])]),

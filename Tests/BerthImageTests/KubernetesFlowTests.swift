@@ -107,4 +107,78 @@ struct KubernetesFlowTests {
       #expect(try Self.objects(port: port, kind: kind, namespace: "ml-test").isEmpty, "\(kind) left behind")
     }
   }
+
+  @Test func applyBuildsTheGatewayImageAndPublishesTheEndpoint() async throws {
+    let registry = try await TestRegistry.anonymous()
+    let base = try await registry.pushBaseImage()
+    let double = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", Self.doubleScript])
+    defer { double.signal() }
+    let port = try #require(Int(try await double.line(startingWith: "LISTENING ").dropFirst("LISTENING ".count)))
+
+    let scratch = try ImageTests.scratch("kube-endpoint")
+    let folder = try ContainerServiceManifests.write(in: scratch, registry: registry, base: base)
+    let kubeconfig = scratch + "/kubeconfig.yaml"
+    try """
+    apiVersion: v1
+    kind: Config
+    clusters: [{name: double, cluster: {server: "http://127.0.0.1:\(port)"}}]
+    users: [{name: tester, user: {token: not-checked-by-the-double}}]
+    contexts: [{name: double, context: {cluster: double, user: tester}}]
+    current-context: double
+    """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+    let manifest = folder + "/berth.yaml"
+    // The service becomes the one deployment of an endpoint; no gateway_image: apply builds it on the test base.
+    var text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(
+      of: "  type: kubernetes\n",
+      with:
+        "  type: kubernetes\n  kubeconfig: \(kubeconfig)\n  context: double\n  namespace: ml-test\n  gateway_base_image: \(base)\n"
+    )
+    text = text.replacingOccurrences(of: "  compute_target: aks\n", with: "  compute_target: aks\n  endpoint: scoring\n")
+    text += """
+      ---
+      apiVersion: berth/v1
+      kind: Endpoint
+      metadata:
+        name: scoring
+      spec:
+        compute_target: aks
+        traffic: {diabetes-aks: 100}
+
+      """
+    try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+
+    let reconciler = Reconciler(
+      targets: { Composition.targets(for: $0, gatewayCommand: [], gatewayBinary: try? GatewayImageTests.berthBinary()) },
+      openState: Composition.openState)
+    func applyOnce(destroy: Bool = false) async throws -> (Plan, ExecutionSummary) {
+      let (prepared, diagnostics) = try await reconciler.prepare(path: folder)
+      let context = try #require(prepared, "\(diagnostics)")
+      let plan = reconciler.plan(context, destroy: destroy)
+      #expect(!plan.diagnostics.hasErrors, "\(plan.diagnostics)")
+      return (plan, try await reconciler.apply(plan, context: context, parallelism: 4, events: { _ in }))
+    }
+
+    let (_, applied) = try await applyOnce()
+    #expect(applied.isSuccess, "\(applied)")
+    let deployments = try Self.objects(port: port, kind: "Deployment", namespace: "ml-test")
+    let gatewayImage = try #require(Self.image(of: deployments["scoring-gateway"]), "\(deployments.keys)")
+    #expect(gatewayImage.hasPrefix("\(registry.address)/berth/gateway@sha256:"), "by digest: \(gatewayImage)")
+    let config = try await ImageTests.tool(
+      "/usr/bin/skopeo", ["inspect", "--config"] + registry.skopeoOptions() + ["docker://\(gatewayImage)"])
+    #expect(config.contains("/usr/local/bin/berth"))
+    // The routes name the service's cluster address; its pods carry the label the NetworkPolicy selects.
+    let routes = try #require(Self.objects(port: port, kind: "ConfigMap", namespace: "ml-test")["scoring-routes"])
+    let table = (routes["data"] as? [String: String])?["gateway.json"] ?? ""
+    #expect(table.contains("diabetes-aks.ml-test.svc.cluster.local:80"), "\(table)")
+    #expect(try Self.objects(port: port, kind: "NetworkPolicy", namespace: "ml-test")["scoring-scoring"] != nil)
+    #expect(try Self.objects(port: port, kind: "Secret", namespace: "ml-test")["scoring-keys"] != nil)
+
+    // Destroy removes the endpoint's objects with the service's.
+    let (_, destroyed) = try await applyOnce(destroy: true)
+    #expect(destroyed.isSuccess, "\(destroyed)")
+    for kind in ["Deployment", "Service", "ConfigMap", "NetworkPolicy", "PodDisruptionBudget"] {
+      #expect(try Self.objects(port: port, kind: kind, namespace: "ml-test").isEmpty, "\(kind) left behind")
+    }
+    #expect(try Self.objects(port: port, kind: "Secret", namespace: "ml-test")["scoring-keys"] == nil)
+  }
 }

@@ -27,7 +27,7 @@ import Testing
   }
 
   /// The same endpoint on a target of `type` (a container target: the workspace names a registry).
-  func on(_ type: String, gatewayImage: String? = nil) throws -> ScratchDirectory {
+  func on(_ type: String, gatewayImage: String? = nil, registry: Bool = true) throws -> ScratchDirectory {
     let scratch = try ScratchDirectory("endpoint-\(type)")
     try FileManager.default.removeItem(atPath: scratch.path)
     try FileManager.default.copyItem(atPath: Self.folder.path, toPath: scratch.path)
@@ -39,7 +39,9 @@ import Testing
         with: "  type: \(type)\n" + (gatewayImage.map { "  gateway_image: \($0)\n" } ?? "")
       )
       .replacingOccurrences(of: "  port: 8900\n", with: "")
-      + "---\napiVersion: berth/v1\nkind: Workspace\nmetadata:\n  name: ws\nspec:\n  registry:\n    address: registry.example.com\n"
+      + (registry
+        ? "---\napiVersion: berth/v1\nkind: Workspace\nmetadata:\n  name: ws\nspec:\n  registry:\n    address: registry.example.com\n"
+        : "")
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
     return scratch
   }
@@ -70,7 +72,7 @@ import Testing
     #expect(action.changes.map(\.path).contains("traffic.blue"))
   }
 
-  @Test func kubernetesServesEndpointsOnceTheGatewayImageIsNamed() async throws {
+  @Test func kubernetesServesEndpointsWithAGatewayImageNamedOrBuilt() async throws {
     let image = "registry.example.com/berth/gateway@sha256:" + String(repeating: "0", count: 64)
     let store = InMemoryStateStore()
     let reconciler = Reconciler(
@@ -78,10 +80,16 @@ import Testing
         Targets(providers: [RecordingTargetProvider(type: .kubernetes)], environmentBuilder: FakeEnvironmentBuilder())
       },
       openState: { _, _ in store })
-    let withoutImage = try on("kubernetes")
+    // No registry to push a built gateway image to, and none named: an error.
+    let withoutImage = try on("kubernetes", registry: false)
     let (unnamed, missing) = try await reconciler.prepare(path: withoutImage.path, observe: false)
     #expect(unnamed == nil)
     #expect(missing.contains { $0.message == "endpoint 'scoring' on kubernetes target 'dev' needs a gateway image" })
+    // A registry: apply builds the image; the plan has no error.
+    let toBuild = try on("kubernetes")
+    let (built, builtDiagnostics) = try await reconciler.prepare(path: toBuild.path, observe: false)
+    let builtContext = try #require(built, "\(builtDiagnostics)")
+    #expect(reconciler.plan(builtContext).diagnostics.filter { $0.severity == .error }.isEmpty)
     let withImage = try on("kubernetes", gatewayImage: image)
     let (prepared, diagnostics) = try await reconciler.prepare(path: withImage.path, observe: false)
     let context = try #require(prepared, "\(diagnostics)")
