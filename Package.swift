@@ -97,6 +97,7 @@ let package = Package(
     .target(
       name: "BerthCLI",
       dependencies: [
+        "BerthTargetAPI",
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
         "BerthStateSQLite", "BerthGateway", "BerthGit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

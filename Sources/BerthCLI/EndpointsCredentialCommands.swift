@@ -24,16 +24,16 @@ extension EndpointsCommand {
 
     func run() async throws {
       try await UserErrors.report {
-        let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
-        let credentials = try EndpointCredentials.find(name, in: try await store.snapshot())
+        let (workspace, store, _) = try WorkspaceAccess.open(manifests, access: .read)
+        let credentials = try EndpointCredentials.find(
+          name, in: try await store.snapshot(), targets: Composition.targets(for: workspace, gatewayCommand: []))
         let object: [String: String]
         switch credentials.authMode {
         case .key:
-          let keys = try SecretFiles.readKeys(credentials.keysFile)
-          object = ["primaryKey": keys.primaryKey, "secondaryKey": keys.secondaryKey]
+          let keys = try await credentials.material()
+          object = ["primaryKey": keys.primaryKey ?? "", "secondaryKey": keys.secondaryKey ?? ""]
         case .amlToken:
-          let key = try SecretFiles.readSigningKey(credentials.signingKeyFile)
-          let token = AccessToken.issue(endpoint: credentials.gatewayName, signingKey: key, now: Date())
+          let token = try await credentials.token()
           let formatter = ISO8601DateFormatter()
           object = [
             "accessToken": token.text, "tokenType": "Bearer",
@@ -70,21 +70,31 @@ extension EndpointsCommand {
 
     func run() async throws {
       try await UserErrors.report {
-        let (_, store, _) = try WorkspaceAccess.open(manifests, access: .write)
+        let (workspace, store, _) = try WorkspaceAccess.open(manifests, access: .write)
         let reconciler = Reconciler.standard()
+        let targets = Composition.targets(for: workspace, gatewayCommand: [])
         let message = try await reconciler.withLock(store, operation: "regenerate-keys \(name)", timeout: lockTimeout) {
-          var credentials = try EndpointCredentials.find(name, in: try await store.snapshot())
+          var credentials = try EndpointCredentials.find(name, in: try await store.snapshot(), targets: targets)
+          var fingerprint: String?
           switch (credentials.authMode, keyType) {
-          case (.key, "primary"), (.key, "secondary"):
-            var keys = try SecretFiles.readKeys(credentials.keysFile)
-            if keyType == "primary" {
-              keys.primaryKey = EndpointKeys.generateKey()
+          case (.key, "primary"), (.key, "secondary"), (.amlToken, "signing"):
+            if let remote = credentials.remote {
+              fingerprint = try await remote.regenerateEndpointKey(
+                name: credentials.address.name, recorded: credentials.record.outputs, keyType: keyType
+              ).fingerprint
+            } else if keyType == "signing" {
+              try SecretFiles.writeNewSigningKey(to: credentials.signingKeyFile)
+              fingerprint = credentials.fingerprint
             } else {
-              keys.secondaryKey = EndpointKeys.generateKey()
+              var keys = try SecretFiles.readKeys(credentials.keysFile)
+              if keyType == "primary" {
+                keys.primaryKey = EndpointKeys.generateKey()
+              } else {
+                keys.secondaryKey = EndpointKeys.generateKey()
+              }
+              try SecretFiles.writeKeys(keys, to: credentials.keysFile)
+              fingerprint = credentials.fingerprint
             }
-            try SecretFiles.writeKeys(keys, to: credentials.keysFile)
-          case (.amlToken, "signing"):
-            try SecretFiles.writeNewSigningKey(to: credentials.signingKeyFile)
           case (.none, _):
             throw ValidationError("\(credentials.address) has auth_mode none: it has no keys")
           default:
@@ -92,10 +102,14 @@ extension EndpointsCommand {
             throw ValidationError(
               "--key-type \(keyType) does not apply to auth_mode \(credentials.authMode.rawValue); use \(allowed)")
           }
-          credentials.record.outputs["key_fingerprint"] = credentials.fingerprint.map(FieldValue.string)
+          credentials.record.outputs["key_fingerprint"] = fingerprint.map(FieldValue.string)
           credentials.record.updatedAt = Date()
           try await store.importRecord(credentials.record)
-          return "Regenerated the \(keyType) key of \(credentials.address); the gateway uses it within a second."
+          let pickup =
+            credentials.remote == nil
+            ? "the gateway uses it within a second"
+            : "the gateway pods use it once the kubelet refreshes the mounted Secret (about a minute)"
+          return "Regenerated the \(keyType) key of \(credentials.address); \(pickup)."
         }
         print(message)
       }
@@ -120,8 +134,9 @@ extension EndpointsCommand {
         guard let body = FileManager.default.contents(atPath: requestFile) else {
           throw ValidationError("cannot read the request file '\(requestFile)'")
         }
-        let (_, store, _) = try WorkspaceAccess.open(manifests, access: .read)
-        let credentials = try EndpointCredentials.find(name, in: try await store.snapshot())
+        let (workspace, store, _) = try WorkspaceAccess.open(manifests, access: .read)
+        let credentials = try EndpointCredentials.find(
+          name, in: try await store.snapshot(), targets: Composition.targets(for: workspace, gatewayCommand: []))
         guard let uri = credentials.scoringURI, let url = URL(string: uri) else {
           throw ValidationError("\(credentials.address) has no recorded scoring URI; apply it first")
         }
@@ -129,7 +144,7 @@ extension EndpointsCommand {
         request.httpMethod = "POST"
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let authorization = try credentials.authorization() {
+        if let authorization = try await credentials.authorization() {
           request.setValue(authorization, forHTTPHeaderField: "Authorization")
         }
         if let deploymentName { request.setValue(deploymentName, forHTTPHeaderField: "azureml-model-deployment") }

@@ -32,3 +32,29 @@ public struct TargetError: Error, Hashable, Sendable, CustomStringConvertible {
 
   public var description: String { message }
 }
+
+/// The secrets of an endpoint as its target holds them (never recorded: only `fingerprint` goes to state).
+public struct EndpointSecretMaterial: Sendable {
+  public var primaryKey: String?
+  public var secondaryKey: String?
+  /// The token signing key (base64url text), for `aml_token` endpoints.
+  public var signingKey: String?
+  /// What state records to notice a change made outside Berth.
+  public var fingerprint: String?
+
+  public init(primaryKey: String? = nil, secondaryKey: String? = nil, signingKey: String? = nil, fingerprint: String? = nil) {
+    self.primaryKey = primaryKey
+    self.secondaryKey = secondaryKey
+    self.signingKey = signingKey
+    self.fingerprint = fingerprint
+  }
+}
+
+/// A provider whose endpoints keep their keys in the target (a Kubernetes Secret), not in files on this machine:
+/// `berth endpoints get-credentials`, `regenerate-keys` and `invoke` go through it.
+public protocol EndpointSecretStoring: Sendable {
+  /// The endpoint's keys or signing key, read from where the target keeps them; `recorded` are its recorded outputs.
+  func endpointSecrets(name: String, recorded: Attributes) async throws -> EndpointSecretMaterial
+  /// Replaces the `primary` or `secondary` key, or the `signing` key; returns the new material.
+  func regenerateEndpointKey(name: String, recorded: Attributes, keyType: String) async throws -> EndpointSecretMaterial
+}

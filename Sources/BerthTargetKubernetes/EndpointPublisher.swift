@@ -111,6 +111,7 @@ struct EndpointPublisher: Sendable {
   }
 
   /// Replaces one of the keys (or the signing key) in the Secret; the gateway pods read it without a restart.
+  /// Returns the new fingerprint.
   func regenerate(_ endpoint: String, keyType: String) async throws -> String {
     guard let existing = try await client.get(.secret, EndpointRenderer.keysName(endpoint), namespace: namespace) else {
       throw TargetError("endpoint '\(endpoint)' has no keys secret in \(namespace); apply it first")
@@ -130,11 +131,15 @@ struct EndpointPublisher: Sendable {
   }
 
   /// The current keys or signing key of `endpoint`, read from its Secret (for `get-credentials`).
-  func credentials(_ endpoint: String) async throws -> (keys: EndpointKeys?, signingKey: String?) {
+  func credentials(_ endpoint: String) async throws -> EndpointSecretMaterial {
     guard let secret = try await client.get(.secret, EndpointRenderer.keysName(endpoint), namespace: namespace) else {
       throw TargetError("endpoint '\(endpoint)' has no keys secret in \(namespace)")
     }
-    return (EndpointSecrets.readKeys(secret), EndpointSecrets.readSigningKey(secret))
+    let keys = EndpointSecrets.readKeys(secret)
+    let signingKey = EndpointSecrets.readSigningKey(secret)
+    return EndpointSecretMaterial(
+      primaryKey: keys?.primaryKey, secondaryKey: keys?.secondaryKey, signingKey: signingKey,
+      fingerprint: keys.map(SecretFingerprint.of(keys:)) ?? signingKey.map(SecretFingerprint.of(signingKey:)))
   }
 
   /// Rewrites the routes ConfigMap of `endpoint` from its definition and the member Services that exist now;

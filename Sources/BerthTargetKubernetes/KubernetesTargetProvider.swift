@@ -215,3 +215,30 @@ private final class ConnectionChecks: @unchecked Sendable {
     return found
   }
 }
+
+extension KubernetesTargetProvider: EndpointSecretStoring {
+  /// Connects with the settings recorded with the endpoint (`target.*`), in its recorded namespace.
+  private func withEndpointClient<T: Sendable>(_ recorded: Attributes, _ body: (EndpointPublisher) async throws -> T)
+    async throws -> T
+  {
+    var settings: [String: FieldValue] = [:]
+    for key in Self.connectionKeys { settings[key] = recorded["target.\(key)"] }
+    if let namespace = recorded["namespace"] { settings["namespace"] = namespace }
+    return try await withClient(settings) { client in
+      try await body(EndpointPublisher(provider: self, client: client, progress: { _ in }))
+    }
+  }
+
+  public func endpointSecrets(name: String, recorded: Attributes) async throws -> EndpointSecretMaterial {
+    try await withEndpointClient(recorded) { try await $0.credentials(name) }
+  }
+
+  public func regenerateEndpointKey(name: String, recorded: Attributes, keyType: String) async throws
+    -> EndpointSecretMaterial
+  {
+    try await withEndpointClient(recorded) { publisher in
+      _ = try await publisher.regenerate(name, keyType: keyType)
+      return try await publisher.credentials(name)
+    }
+  }
+}

@@ -173,6 +173,30 @@ struct KubernetesFlowTests {
     #expect(try Self.objects(port: port, kind: "NetworkPolicy", namespace: "ml-test")["scoring-scoring"] != nil)
     #expect(try Self.objects(port: port, kind: "Secret", namespace: "ml-test")["scoring-keys"] != nil)
 
+    // The CLI reads the keys from the Secret and rotates one there; state records only the new fingerprint.
+    let berth = try GatewayImageTests.berthBinary()
+    func secretKeys() throws -> [String: String] {
+      let secret = try #require(Self.objects(port: port, kind: "Secret", namespace: "ml-test")["scoring-keys"])
+      let encoded = try #require((secret["data"] as? [String: String])?["keys.json"])
+      let json = try #require(Data(base64Encoded: encoded))
+      return try #require(try JSONSerialization.jsonObject(with: json) as? [String: String])
+    }
+    let before = try secretKeys()
+    let shown = try await ImageTests.tool(berth, ["endpoints", "get-credentials", "scoring", "--json", "--dir", folder])
+    let credentials = try #require(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: String])
+    #expect(credentials["primaryKey"] == before["primary_key"])
+    #expect(credentials["secondaryKey"] == before["secondary_key"])
+    let rotated = try await ImageTests.tool(
+      berth, ["endpoints", "regenerate-keys", "scoring", "--key-type", "secondary", "--dir", folder])
+    #expect(rotated.contains("Regenerated the secondary key of endpoint/scoring"), "\(rotated)")
+    let after = try secretKeys()
+    #expect(after["primary_key"] == before["primary_key"])
+    #expect(after["secondary_key"] != before["secondary_key"])
+    #expect(!rotated.contains(after["secondary_key"] ?? "-"), "the new key is printed nowhere")
+    // The recorded fingerprint follows the rotation: drift sees nothing changed outside Berth.
+    let drift = try await ImageTests.run(berth, ["drift", "--dir", folder])
+    #expect(!drift.output.contains("key_fingerprint"), "\(drift.output)")
+
     // Destroy removes the endpoint's objects with the service's.
     let (_, destroyed) = try await applyOnce(destroy: true)
     #expect(destroyed.isSuccess, "\(destroyed)")

@@ -40,6 +40,13 @@ public enum SecretFiles {
     return SymmetricKey(data: bytes)
   }
 
+  /// A signing key from its text (base64url, at least 32 bytes), as a Kubernetes Secret holds it; nil otherwise.
+  public static func signingKey(text: String) -> SymmetricKey? {
+    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let bytes = Base64URL.decode(Substring(trimmed)), bytes.count >= 32 else { return nil }
+    return SymmetricKey(data: bytes)
+  }
+
   /// Writes the keys file, owner-only, atomically.
   public static func writeKeys(_ keys: EndpointKeys, to path: String) throws {
     let encoder = JSONEncoder()
