@@ -251,6 +251,11 @@ public enum Differ {
           "its keys changed outside Berth (fingerprint \(recordedPrint) → \(now)); apply keeps the new keys and records them"
         )
       }
+      let routes = RouteDrift.changes(recorded: recorded.attributes, observed: observation.attributes)
+      if !routes.isEmpty {
+        let list = routes.map { "\($0.path) \(describe($0))" }.joined(separator: ", ")
+        return (.update, "its gateway routes changed outside Berth (\(list)); apply restores the declared split")
+      }
       return (nil, "")
     }
   }

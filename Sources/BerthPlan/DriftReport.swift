@@ -52,6 +52,8 @@ public struct DriftReport: Hashable, Sendable, Codable {
       if let observedKeys = observation.attributes["key_fingerprint"], let recordedKeys, observedKeys != recordedKeys {
         changes.append(FieldChange(path: "key_fingerprint", before: recordedKeys, after: observedKeys))
       }
+      // Weights changed in the gateway's route table by hand (kubernetes: the routes ConfigMap).
+      changes += RouteDrift.changes(recorded: record.attributes, observed: observation.attributes)
       let unhealthy = observation.health == .missing || observation.health == .degraded
       if unhealthy || !changes.isEmpty {
         drifted.append(Drifted(address: address, health: observation.health, message: observation.message, changes: changes))

@@ -1,6 +1,7 @@
 import BerthModel
 import BerthPlan
 import BerthState
+import BerthTargetAPI
 import BerthTesting
 import Foundation
 import Testing
@@ -42,6 +43,31 @@ import Testing
     let blue = try #require(plan.actions.first { $0.address == ResourceAddress(.service, "blue") })
     #expect(blue.attributes["endpoint"] == .string("scoring"))
     #expect(blue.dependsOn.contains(endpoint))
+  }
+
+  @Test func routesChangedOutsideBerthAreDriftOnceEveryDeploymentRuns() async throws {
+    let scenario = Self.blueGreen(traffic: ["blue": 90, "green": 10])
+    let state = await PlanScenario.applied(scenario.plan(), to: StateSnapshot())
+    func observed(_ routes: [String: Int]) -> PlanInput {
+      var attributes: Attributes = [:]
+      for (service, percent) in routes { attributes["routes.\(service)"] = .int(percent) }
+      return scenario.input(state: state, observations: [endpoint: Observation(health: .healthy, attributes: attributes)])
+    }
+    // Someone edited the route table: 50/50 where 90/10 is declared.
+    let report = DriftReport.make(observed(["blue": 50, "green": 50]))
+    #expect(report.drifted.map(\.address) == [endpoint])
+    #expect(
+      report.drifted.first?.changes == [
+        FieldChange(path: "traffic.blue", before: .int(90), after: .int(50)),
+        FieldChange(path: "traffic.green", before: .int(10), after: .int(50)),
+      ])
+    let plan = Planner.plan(observed(["blue": 50, "green": 50]))
+    let action = try #require(plan.actions.first { $0.address == endpoint })
+    #expect(action.kind == .update)
+    #expect(action.reason.contains("gateway routes changed outside Berth"), "\(action.reason)")
+    // The declared split, or green not running yet (its share with blue): nothing to report.
+    #expect(DriftReport.make(observed(["blue": 90, "green": 10])).drifted.isEmpty)
+    #expect(DriftReport.make(observed(["blue": 100])).drifted.isEmpty)
   }
 
   @Test func trafficShiftIsAnInPlaceUpdateWithFieldDiffs() async throws {

@@ -28,7 +28,7 @@ struct LocalTargetProviderTests {
     defer { stopEverything() }
     let layout = provider.layout(of: "coef")
     let client = LoopbackHTTPClient(timeout: .seconds(30))
-    try await SharedEnvironment.built()  // the conda file hashes to this environment: deploys reuse it
+    _ = try await SharedEnvironment.built()  // the conda file hashes to this environment: deploys reuse it
 
     _ = try await provider.apply(ApplyRequest(operation: .provision(name: "laptop", ComputeTargetSpec(type: .local))))
 
@@ -157,7 +157,7 @@ struct LocalTargetProviderTests {
   /// with the same credentials.
   @Test func ownGatewayEnforcesKeysThenTokens() async throws {
     defer { stopEverything() }
-    try await SharedEnvironment.built()
+    _ = try await SharedEnvironment.built()
     let client = LoopbackHTTPClient(timeout: .seconds(30))
     let layout = provider.layout(of: "coef").gateway
     let model = try fixture.model(version: 1, coefficient: 2)

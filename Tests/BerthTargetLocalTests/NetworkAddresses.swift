@@ -22,7 +22,8 @@ enum NetworkAddresses {
       if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
         == 0
       {
-        addresses.append(String(cString: host))
+        let bytes = host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        addresses.append(String(decoding: bytes, as: UTF8.self))
       }
     }
     return addresses
