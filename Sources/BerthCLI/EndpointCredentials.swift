@@ -28,7 +28,7 @@ struct EndpointCredentials {
   var gatewayName: String {
     guard let folder, let data = FileManager.default.contents(atPath: folder + "/endpoint.json"),
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let name = object["name"] as? String
-    else { return address.name }
+    else { return secretsName }
     return name
   }
 
@@ -48,7 +48,8 @@ struct EndpointCredentials {
       return EndpointCredentials(
         address: record.address, record: record, folder: folder, remote: nil, authMode: mode, scoringURI: uri)
     }
-    if record.address.kind == .endpoint, let type = computeType(of: record, in: state),
+    let ownGateway = record.outputs["gateway_endpoint"] != nil
+    if record.address.kind == .endpoint || ownGateway, let type = computeType(of: record, in: state),
       let store = targets?.providers[type] as? any EndpointSecretStoring
     {
       return EndpointCredentials(
@@ -67,9 +68,15 @@ struct EndpointCredentials {
     return ComputeType(rawValue: type)
   }
 
+  /// The name the target keeps the secrets under: the endpoint's, or a service's own gateway's.
+  var secretsName: String {
+    if case .string(let name)? = record.outputs["gateway_endpoint"] { return name }
+    return address.name
+  }
+
   /// The keys or signing key as they are now, and their fingerprint (what `drift` compares with state).
   func material() async throws -> EndpointSecretMaterial {
-    if let remote { return try await remote.endpointSecrets(name: address.name, recorded: record.outputs) }
+    if let remote { return try await remote.endpointSecrets(name: secretsName, recorded: record.outputs) }
     switch authMode {
     case .key:
       let keys = try SecretFiles.readKeys(keysFile)

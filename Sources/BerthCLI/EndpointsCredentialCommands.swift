@@ -80,7 +80,7 @@ extension EndpointsCommand {
           case (.key, "primary"), (.key, "secondary"), (.amlToken, "signing"):
             if let remote = credentials.remote {
               fingerprint = try await remote.regenerateEndpointKey(
-                name: credentials.address.name, recorded: credentials.record.outputs, keyType: keyType
+                name: credentials.secretsName, recorded: credentials.record.outputs, keyType: keyType
               ).fingerprint
             } else if keyType == "signing" {
               try SecretFiles.writeNewSigningKey(to: credentials.signingKeyFile)

@@ -157,6 +157,10 @@ struct KitPerformer: ActionPerforming {
         var built = try await desired()
         let image = try await ImageBuild(graph: graph, targets: targets).build(built, progress: context.progress)
         built.image = image.image
+        // A service with its own key check in a cluster gets its own gateway, and so a gateway image.
+        if built.computeTarget.type == .kubernetes, built.wantsOwnAuth, built.computeTarget.settings["gateway_image"] == nil {
+          built.gatewayImage = try await gatewayImage(for: built.computeTarget, context)
+        }
         deployment = built
         imageOutputs = image.outputs
       case .deleteOld:

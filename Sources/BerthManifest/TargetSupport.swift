@@ -19,7 +19,7 @@ public enum TargetSupport {
     .kubernetes: [
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
       "gpu_cores", "num_replicas", "autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
-      "autoscale_target_utilization", "liveness_probe",
+      "autoscale_target_utilization", "liveness_probe", "auth_enabled", "token_auth_enabled",
     ],
   ]
 
@@ -49,8 +49,9 @@ public enum TargetSupport {
   /// The top-level deployment settings of `spec` that apply to `type` but that the type's provider ignores, sorted.
   public static func ignoredSettings(_ spec: ServiceSpec, on type: ComputeType) -> [String] {
     guard var honoured = honouredSettings[type] else { return [] }
-    // Behind an endpoint in a cluster, the endpoint's gateway enforces the request limits of each deployment.
-    if type == .kubernetes, spec.endpoint != nil { honoured.formUnion(endpointMemberSettings) }
+    // Behind an endpoint in a cluster, or behind its own gateway (auth on), a gateway enforces the request limits.
+    let ownGateway = spec.bool("auth_enabled") == true || spec.bool("token_auth_enabled") == true
+    if type == .kubernetes, spec.endpoint != nil || ownGateway { honoured.formUnion(endpointMemberSettings) }
     var ignored: Set<String> = []
     for key in spec.deployment.keys {
       let field = String(key.split(separator: ".").first ?? "")

@@ -49,6 +49,15 @@ public struct ServiceDeployment: Hashable, Sendable {
   public var image: ContainerImage?
   /// The endpoint the service is a deployment of (`Service.spec.endpoint`); nil for a service with its own address.
   public var endpoint: String?
+  /// The gateway image Berth built for a service with its own gateway in a cluster (`auth_enabled` without an endpoint).
+  public var gatewayImage: ContainerImage?
+
+  /// Whether the service asks for a key or token check of its own: `auth_enabled` or `token_auth_enabled` set true
+  /// and no endpoint in front of it (an endpoint's `auth_mode` governs its deployments).
+  public var wantsOwnAuth: Bool {
+    guard endpoint == nil else { return false }
+    return settings["auth_enabled"] == .bool(true) || settings["token_auth_enabled"] == .bool(true)
+  }
 
   public init(
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,

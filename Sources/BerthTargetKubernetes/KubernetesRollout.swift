@@ -22,12 +22,22 @@ struct KubernetesRollout: Sendable {
       pullSecret = secret["metadata"]?["name"]?.stringValue
       progress("pull secret \(namespace)/\(pullSecret ?? "?") applied")
     }
-    let objects = KubernetesRenderer.render(deployment, image: .built(image), namespace: namespace, pullSecret: pullSecret)
+    // `auth_enabled` without an endpoint: the service gets a gateway of its own, as a one-deployment endpoint
+    // named after its instance; its pods and Service then carry that endpoint's label and route entry.
+    var rendered = deployment
+    if deployment.wantsOwnAuth { rendered.endpoint = deployment.instance }
+    let objects = KubernetesRenderer.render(rendered, image: .built(image), namespace: namespace, pullSecret: pullSecret)
     for object in objects {
       try await client.apply(object, force: true)
       progress("applied \(ObjectName(object).map(\.description) ?? "?")")
     }
-    let current = Set(objects.compactMap(ObjectName.init))
+    var gateway: ApplyResponse?
+    if deployment.wantsOwnAuth {
+      gateway = try await EndpointPublisher(provider: provider, client: client, progress: progress).publish(
+        ownEndpoint, previous: nil)
+    }
+    var current = Set(objects.compactMap(ObjectName.init))
+    current.formUnion(Teardown.recordedObjects(gateway?.outputs ?? [:]))
     let teardown = Teardown(client: client, namespace: namespace, timings: provider.timings, progress: progress)
     if case .string(let oldNamespace)? = previous?["namespace"], oldNamespace != namespace {
       // The compute target moved to another namespace: the service now runs in the new one; the old objects go.
@@ -60,6 +70,25 @@ struct KubernetesRollout: Sendable {
     for key in KubernetesTargetProvider.connectionKeys {
       if let value = deployment.computeTarget.settings[key] { outputs["target.\(key)"] = value }
     }
+    if let gateway {
+      // Callers go through the gateway: its address, auth mode and key fingerprint are the service's.
+      for key in ["scoring_uri", "swagger_uri", "auth_mode", "key_fingerprint"] { outputs[key] = gateway.outputs[key] }
+      outputs["gateway_endpoint"] = .string(deployment.instance)
+      let all = Teardown.recordedObjects(outputs) + Teardown.recordedObjects(gateway.outputs)
+      outputs["objects"] = .list(all.map { .string($0.description) })
+    }
     return ApplyResponse(outputs: outputs, message: "revision \(deployment.revision) rolled out in \(namespace): \(status)")
+  }
+
+  /// The one-deployment endpoint of a service with its own key (or token) check.
+  var ownEndpoint: EndpointDeployment {
+    let token = deployment.settings["token_auth_enabled"] == .bool(true)
+    return EndpointDeployment(
+      name: deployment.instance,
+      spec: EndpointSpec(
+        computeTarget: deployment.computeTargetName, authMode: token ? .amlToken : .key,
+        traffic: [deployment.name: 100]),
+      computeTargetName: deployment.computeTargetName, computeTarget: deployment.computeTarget,
+      gatewayImage: deployment.gatewayImage)
   }
 }

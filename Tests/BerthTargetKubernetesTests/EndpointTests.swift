@@ -202,4 +202,52 @@ import Testing
       _ = try await bare.apply(ApplyRequest(operation: .publishEndpoint(endpoint, previous: nil)))
     }
   }
+
+  @Test func aServiceWithAuthAndNoEndpointGetsAGatewayOfItsOwn() async throws {
+    let (double, provider, settings) = try await ProviderTests.provisioned()
+    defer { Task { await double.stop() } }
+    let client = try KubeClient(double.connection(token: "t0ken"))
+    defer { Task { await client.shutdown() } }
+    let target = settings.merging(["gateway_image": .string(Self.gatewayImage)]) { $1 }
+    let secured = Samples.deployment(settings: ["num_replicas": .int(2), "auth_enabled": .bool(true)], target: target)
+    let deployed = try await provider.apply(ApplyRequest(operation: .deploy(secured)))
+    #expect(deployed.outputs["scoring_uri"] == .string("http://iris-aks-gateway.ml-prod.svc.cluster.local/score"))
+    #expect(deployed.outputs["auth_mode"] == .string("key"))
+    #expect(deployed.outputs["key_fingerprint"] != nil)
+    #expect(deployed.outputs["gateway_endpoint"] == .string("iris-aks"))
+    let configMap = try #require(try await client.get(.configMap, "iris-aks-routes", namespace: "ml-prod"))
+    let table = try #require(configMap["data"]?["gateway.json"]?.stringValue)
+    #expect(table.contains("iris-aks.ml-prod.svc.cluster.local:80"))
+    #expect(try await client.get(.networkPolicy, "iris-aks-scoring", namespace: "ml-prod") != nil)
+    let pods = try #require(try await client.get(.deployment, "iris-aks", namespace: "ml-prod"))
+    #expect(pods["spec"]?["template"]?["metadata"]?["labels"]?[EndpointRenderer.endpointLabel]?.stringValue == "iris-aks")
+
+    // The credentials are read from the Secret through the provider, as the CLI does.
+    let material = try await provider.endpointSecrets(name: "iris-aks", recorded: deployed.outputs)
+    #expect(material.fingerprint.map(FieldValue.string) == deployed.outputs["key_fingerprint"])
+
+    // Auth switched off: the gateway's objects are pruned, the service answers on its own address again.
+    let open = Samples.deployment(settings: ["num_replicas": .int(2)], target: target, revision: "rev000000002")
+    let updated = try await provider.apply(ApplyRequest(operation: .update(open, previous: deployed.outputs)))
+    #expect(updated.outputs["scoring_uri"] == .string("http://iris-aks.ml-prod.svc.cluster.local/score"))
+    for (kind, name) in [(KubeKind.deployment, "iris-aks-gateway"), (.configMap, "iris-aks-routes"), (.secret, "iris-aks-keys")] {
+      #expect(try await client.get(kind, name, namespace: "ml-prod") == nil, "\(kind) \(name) left")
+    }
+
+    // On again, then deleted: nothing of the service or its gateway is left.
+    let again = try await provider.apply(
+      ApplyRequest(
+        operation: .update(
+          Samples.deployment(
+            settings: ["num_replicas": .int(2), "token_auth_enabled": .bool(true)], target: target, revision: "rev000000003"),
+          previous: updated.outputs)))
+    #expect(again.outputs["auth_mode"] == .string("aml_token"))
+    _ = try await provider.apply(ApplyRequest(operation: .delete(name: "iris-aks", previous: again.outputs)))
+    for (kind, name) in [
+      (KubeKind.deployment, "iris-aks"), (.deployment, "iris-aks-gateway"), (.configMap, "iris-aks-routes"),
+      (.secret, "iris-aks-keys"), (.networkPolicy, "iris-aks-scoring"), (.service, "iris-aks-gateway"),
+    ] {
+      #expect(try await client.get(kind, name, namespace: "ml-prod") == nil, "\(kind) \(name) left")
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import BerthManifest
 import BerthModel
+import BerthTargetAPI
 import Testing
 
 @testable import BerthTargetKubernetes
@@ -23,6 +24,8 @@ import Testing
     "autoscale_max_replicas": ["autoscale_max_replicas": .int(5)],
     "autoscale_target_utilization": ["autoscale_target_utilization": .int(50)],
     "liveness_probe": ["liveness_probe.period_seconds": .int(20)],
+    "auth_enabled": ["auth_enabled": .bool(true)],
+    "token_auth_enabled": ["token_auth_enabled": .bool(true)],
   ]
 
   @Test func everyHonouredSettingHasASample() {
@@ -32,6 +35,9 @@ import Testing
   @Test(arguments: TargetSupport.honouredSettings[.kubernetes]!.sorted())
   func honouredSettingChangesWhatIsDeployed(_ field: String) throws {
     let sample = try #require(Self.samples[field], "no sample for \(field)")
-    #expect(KubernetesSettings(sample) != KubernetesSettings([:]), "\(field) is in the table but KubernetesSettings ignores it")
+    // Auth switches give the service a gateway of its own (KubernetesRollout.ownEndpoint); the rest are settings.
+    let changed =
+      KubernetesSettings(sample) != KubernetesSettings([:]) || Samples.deployment(settings: sample).wantsOwnAuth
+    #expect(changed, "\(field) is in the table but the kubernetes target ignores it")
   }
 }
