@@ -203,6 +203,19 @@ import Testing
     }
   }
 
+  @Test func aLoadBalancerEndpointWaitsForItsAddressAndRecordsIt() async throws {
+    let (double, provider, settings) = try await ProviderTests.provisioned()
+    defer { Task { await double.stop() } }
+    let lines = LinesCollector()
+    let published = try await provider.apply(
+      ApplyRequest(
+        operation: .publishEndpoint(
+          Self.endpoint(cluster: ClusterEndpointSettings(exposure: .loadBalancer), target: settings), previous: nil),
+        progress: { lines.add($0) }))
+    #expect(published.outputs["scoring_uri"] == .string("http://203.0.113.10/score"))
+    #expect(lines.all.contains("waiting for the load balancer address of ml-prod/risk-gateway"), "\(lines.all)")
+  }
+
   @Test func aServiceWithAuthAndNoEndpointGetsAGatewayOfItsOwn() async throws {
     let (double, provider, settings) = try await ProviderTests.provisioned()
     defer { Task { await double.stop() } }

@@ -11,6 +11,7 @@ It honours what Berth relies on and checks what Berth sends:
   (propagationPolicy; Foreground keeps the object, with a deletionTimestamp, for one more read);
 - resourceVersion (one counter), metadata.generation (bumped when spec changes), uid, managedFields;
 - Status bodies (kind: Status) for 401/404/409/415/422;
+- a LoadBalancer Service gets `status.loadBalancer.ingress[0].ip` 203.0.113.10 on its second read;
 - a simulated rollout: the first read of a Deployment after an apply shows the old generation, the next shows
   it complete with pods; a Deployment named in /_double/fail instead exceeds its progress deadline, with
   Warning events and a pod whose log ends in a traceback;
@@ -207,6 +208,17 @@ def read(key):
             del DELETING[key]
             del STORE[key]
             return None
+    # A cloud controller gives a LoadBalancer Service an address: absent on the first read, there from the second
+    # (TEST-NET-3, RFC 5737), as `status.loadBalancer.ingress[0].ip`.
+    if key[0] == "services" and obj.get("spec", {}).get("type") == "LoadBalancer":
+        lb = obj.setdefault("status", {}).setdefault("loadBalancer", {})
+        if "ingress" not in lb:
+            if lb.get("_seen"):
+                lb.pop("_seen")
+                lb["ingress"] = [{"ip": "203.0.113.10", "ipMode": "VIP"}]
+            else:
+                lb["_seen"] = True
+                return {**obj, "status": {"loadBalancer": {}}}
     if key[0] == "deployments" and key in PENDING:
         PENDING[key] -= 1
         if PENDING[key] <= 0:
