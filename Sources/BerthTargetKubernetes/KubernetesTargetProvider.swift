@@ -86,6 +86,21 @@ public struct KubernetesTargetProvider: TargetProvider {
         response.endpoints[endpoint.name] = try await publisher.observe(endpoint.name)
         response.backendCalls += 3
       }
+      // A service with a gateway of its own: the gateway's key fingerprint and weights are the service's, and a
+      // gateway gone is the service unreachable the way it was published.
+      for service in request.services {
+        guard case .string(let gateway)? = service.recordedOutputs["gateway_endpoint"],
+          var observation = response.services[service.name]
+        else { continue }
+        let own = try await publisher.observe(gateway)
+        response.backendCalls += 3
+        for (key, value) in own.attributes { observation.attributes[key] = value }
+        if own.health == .missing || own.health == .degraded, observation.health == .healthy {
+          observation.health = own.health
+          observation.message += "; its gateway: \(own.message)"
+        }
+        response.services[service.name] = observation
+      }
       return response
     }
     // The connection settings go with each observation, as with an apply's outputs: a service adopted by

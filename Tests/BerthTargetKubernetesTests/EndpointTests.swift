@@ -239,6 +239,13 @@ import Testing
     let material = try await provider.endpointSecrets(name: "iris-aks", recorded: deployed.outputs)
     #expect(material.fingerprint.map(FieldValue.string) == deployed.outputs["key_fingerprint"])
 
+    // Observation carries the gateway's key fingerprint: a key rotated in the cluster by hand is seen.
+    let publisher = EndpointPublisher(provider: provider, client: client, progress: { _ in })
+    let handRotated = try await publisher.regenerate("iris-aks", keyType: "primary")
+    let observed = try await ProviderTests.observe(provider, target, ["iris-aks": deployed.outputs])
+    #expect(observed.services["iris-aks"]?.attributes["key_fingerprint"] == .string(handRotated))
+    #expect(observed.services["iris-aks"]?.attributes["key_fingerprint"] != deployed.outputs["key_fingerprint"])
+
     // Auth switched off: the gateway's objects are pruned, the service answers on its own address again.
     let open = Samples.deployment(settings: ["num_replicas": .int(2)], target: target, revision: "rev000000002")
     let updated = try await provider.apply(ApplyRequest(operation: .update(open, previous: deployed.outputs)))
