@@ -53,6 +53,12 @@ let package = Package(
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
+    .target(
+      name: "BerthAzure",
+      dependencies: [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "BerthImage",
@@ -154,6 +160,12 @@ let package = Package(
       ],
       exclude: ["Snapshots", "Double"]),
     .testTarget(name: "BerthGraphTests", dependencies: ["BerthGraph", "BerthModel"]),
+    .testTarget(
+      name: "BerthAzureTests",
+      dependencies: [
+        "BerthAzure", "BerthTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      exclude: ["Double"]),
     .testTarget(
       name: "BerthWatchTests",
       dependencies: [

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""A test double of Azure AD, the instance metadata service and Azure Resource Manager, for Berth's Azure client.
+
+It follows the published shapes and checks what the client sends:
+- Azure AD v2.0 token endpoint, POST /{tenant}/oauth2/v2.0/token, form-encoded: grant_type=client_credentials,
+  client_id, scope ending in /.default, and either client_secret or client_assertion with
+  client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer; answers
+  {token_type, expires_in, ext_expires_in, access_token}, or 400/401 {error, error_description} like AAD.
+- IMDS, GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=…, only with the header
+  `Metadata: true` (else 400); App Service's IDENTITY_ENDPOINT, GET /msi/token?api-version=2019-08-01&resource=…
+  with X-IDENTITY-HEADER; both answer {access_token, expires_on (epoch seconds as text), resource, token_type}.
+- ARM: every request needs `Authorization: Bearer` with a token this double issued (else 401
+  {"error": {"code": "AuthenticationFailed"}}) and an `api-version` query parameter (else 400
+  MissingApiVersionParameter). PUT of /subscriptions/…/providers/NS/TYPE/NAME stores the resource with
+  provisioningState "Creating" (then "Updating"), answers 201 (200 on update) with an Azure-AsyncOperation URL and
+  Retry-After: 0; GET of that URL says {"status": "InProgress"} for --polls reads, then "Succeeded" (or "Failed" with
+  an error when the body's tags ask for it: {"tags": {"double": "fail"}}); DELETE answers 202 with Location; GET of
+  Location says 202 until done, then 204. GET of a missing resource: 404 ResourceNotFound.
+- Faults: POST /_double/fail {"status": 429|500|409, "count": N, "code": "…", "retry_after": "0"} makes the next N
+  ARM requests answer that; GET /_double/stats counts requests by kind.
+
+Usage: arm_double.py --tenant T --client-id C --client-secret S [--federated-token F] [--identity-header H]
+[--polls N]; prints "LISTENING <port>".
+"""
+import argparse
+import json
+import secrets
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+LOCK = threading.RLock()
+TOKENS = set()
+RESOURCES = {}  # path (lower case) -> resource
+OPERATIONS = {}  # id -> {"reads": n, "path": p, "fail": bool, "kind": "put"|"delete"}
+FAULTS = []  # pending injected answers
+STATS = Counter()
+OPTIONS = None
+
+
+def issue():
+    token = "dbl." + secrets.token_urlsafe(24)
+    TOKENS.add(token)
+    return token
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, code, body=None, headers=None):
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(code)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def arm_error(self, code, arm_code, message, headers=None):
+        self.answer(code, {"error": {"code": arm_code, "message": message}}, headers)
+
+    def body(self):
+        # Read once, before any answer: a body left unread on a keep-alive connection would be parsed as the
+        # next request.
+        if not hasattr(self, "_body"):
+            length = int(self.headers.get("Content-Length") or 0)
+            self._body = self.rfile.read(length) if length else b""
+        return self._body
+
+    def base(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # --- Azure AD -------------------------------------------------------------------------------------------
+    def aad_token(self, tenant):
+        STATS["aad"] += 1
+        if self.headers.get("Content-Type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            return self.answer(400, {"error": "invalid_request", "error_description": "AADSTS900144: form body expected"})
+        form = {k: v[0] for k, v in parse_qs(self.body().decode()).items()}
+        if form.get("grant_type") != "client_credentials":
+            return self.answer(400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003"})
+        if tenant != OPTIONS.tenant:
+            return self.answer(400, {"error": "invalid_request", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."})
+        if form.get("client_id") != OPTIONS.client_id:
+            return self.answer(400, {"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found"})
+        if not form.get("scope", "").endswith("/.default"):
+            return self.answer(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope must end in /.default"})
+        if "client_secret" in form:
+            if form["client_secret"] != OPTIONS.client_secret:
+                return self.answer(401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
+        elif "client_assertion" in form:
+            if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                return self.answer(400, {"error": "invalid_request", "error_description": "AADSTS50027: bad assertion type"})
+            if form["client_assertion"] != OPTIONS.federated_token:
+                return self.answer(401, {"error": "invalid_client", "error_description": "AADSTS700024: Client assertion is not within its valid time range."})
+        else:
+            return self.answer(400, {"error": "invalid_request", "error_description": "AADSTS7000218: client_assertion or client_secret required"})
+        self.answer(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": issue()})
+
+    def managed_identity(self, query, header_name, expected):
+        STATS["managed_identity"] += 1
+        if self.headers.get(header_name) != expected:
+            return self.answer(400, {"error": "invalid_request", "error_description": f"Required metadata header not specified"})
+        if "api-version" not in query or "resource" not in query:
+            return self.answer(400, {"error": "invalid_request", "error_description": "api-version and resource are required"})
+        self.answer(200, {"access_token": issue(), "expires_on": str(int(time.time()) + 3600),
+                          "resource": query["resource"][0], "token_type": "Bearer"})
+
+    # --- ARM ------------------------------------------------------------------------------------------------
+    def arm(self, method, url):
+        STATS[f"arm {method}"] += 1
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in TOKENS:
+            return self.arm_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.")
+        query = parse_qs(url.query)
+        if "api-version" not in query:
+            return self.arm_error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+        with LOCK:
+            if FAULTS:
+                fault = FAULTS[0]
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    FAULTS.pop(0)
+                STATS[f"fault {fault['status']}"] += 1
+                headers = {"Retry-After": fault["retry_after"]} if fault.get("retry_after") is not None else {}
+                return self.arm_error(fault["status"], fault.get("code", "Throttled"), "injected by the double", headers)
+        path = url.path
+        if path.startswith("/_operations/"):
+            return self.operation(path.split("/")[2], query)
+        key = path.lower()
+        if method == "GET":
+            resource = RESOURCES.get(key)
+            if resource is None:
+                return self.arm_error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            return self.answer(200, resource)
+        if method in ("PUT", "PATCH"):
+            try:
+                body = json.loads(self.body() or b"{}")
+            except ValueError:
+                return self.arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+            if method == "PUT" and "location" not in body:
+                return self.arm_error(400, "LocationRequired", "The location property is required for this definition.")
+            existed = key in RESOURCES
+            parts = path.strip("/").split("/")
+            resource = dict(RESOURCES.get(key, {})) if method == "PATCH" else {}
+            resource.update(body)
+            resource.update({"id": path, "name": parts[-1], "type": "/".join(parts[parts.index("providers") + 1:-1:2] + []) if "providers" in parts else ""})
+            props = dict(resource.get("properties") or {})
+            props["provisioningState"] = "Updating" if existed else "Creating"
+            resource["properties"] = props
+            RESOURCES[key] = resource
+            operation = str(uuid.uuid4())
+            fail = (body.get("tags") or {}).get("double") == "fail"
+            OPERATIONS[operation] = {"reads": OPTIONS.polls, "path": key, "fail": fail, "kind": "put"}
+            return self.answer(200 if existed else 201, resource, {
+                "Azure-AsyncOperation": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
+                "Retry-After": "0"})
+        if method == "DELETE":
+            if key not in RESOURCES:
+                return self.answer(204)
+            RESOURCES[key].setdefault("properties", {})["provisioningState"] = "Deleting"
+            operation = str(uuid.uuid4())
+            OPERATIONS[operation] = {"reads": OPTIONS.polls, "path": key, "fail": False, "kind": "delete"}
+            return self.answer(202, None, {"Location": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
+                                           "Retry-After": "0"})
+        if method == "POST":
+            if path.endswith("/listClusterUserCredential"):
+                cluster = RESOURCES.get(key.rsplit("/", 1)[0])
+                if cluster is None:
+                    return self.arm_error(404, "ResourceNotFound", "cluster not found")
+                kubeconfig = f"apiVersion: v1\nkind: Config\nclusters: [{{name: {cluster['name']}, cluster: {{server: 'https://{cluster['name']}.hcp.example'}}}}]\n"
+                import base64
+                return self.answer(200, {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]})
+            return self.arm_error(404, "NotFound", "no such action")
+        self.arm_error(405, "MethodNotAllowed", method)
+
+    def operation(self, operation, query):
+        with LOCK:
+            op = OPERATIONS.get(operation)
+            if op is None:
+                return self.arm_error(404, "OperationNotFound", operation)
+            op["reads"] -= 1
+            done = op["reads"] < 0
+            if op["kind"] == "delete":
+                if not done:
+                    return self.answer(202, None, {"Location": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
+                                                   "Retry-After": "0"})
+                RESOURCES.pop(op["path"], None)
+                return self.answer(204)
+            if not done:
+                return self.answer(200, {"id": operation, "name": operation, "status": "InProgress"}, {"Retry-After": "0"})
+            resource = RESOURCES.get(op["path"])
+            if op["fail"]:
+                if resource:
+                    resource["properties"]["provisioningState"] = "Failed"
+                return self.answer(200, {"id": operation, "name": operation, "status": "Failed",
+                                         "error": {"code": "QuotaExceeded", "message": "Operation could not be completed as it results in exceeding approved quota."}})
+            if resource:
+                resource["properties"]["provisioningState"] = "Succeeded"
+            return self.answer(200, {"id": operation, "name": operation, "status": "Succeeded"})
+
+    def route(self, method):
+        if hasattr(self, "_body"):
+            del self._body
+        self.body()
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        parts = url.path.strip("/").split("/")
+        if url.path == "/_double/stats":
+            return self.answer(200, dict(STATS))
+        if url.path == "/_double/fail" and method == "POST":
+            with LOCK:
+                FAULTS.append(json.loads(self.body() or b"{}"))
+            return self.answer(200, {})
+        if method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
+            return self.aad_token(parts[0])
+        if method == "GET" and url.path == "/metadata/identity/oauth2/token":
+            return self.managed_identity(query, "Metadata", "true")
+        if method == "GET" and url.path == "/msi/token":
+            return self.managed_identity(query, "X-IDENTITY-HEADER", OPTIONS.identity_header)
+        return self.arm(method, url)
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_PUT(self):
+        self.route("PUT")
+
+    def do_PATCH(self):
+        self.route("PATCH")
+
+    def do_DELETE(self):
+        self.route("DELETE")
+
+    def do_POST(self):
+        self.route("POST")
+
+
+def main():
+    global OPTIONS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--client-secret", required=True)
+    parser.add_argument("--federated-token", default="federated-assertion")
+    parser.add_argument("--identity-header", default="identity-header-value")
+    parser.add_argument("--polls", type=int, default=2)
+    OPTIONS = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(f"LISTENING {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
