@@ -49,15 +49,18 @@ public struct ServiceDeployment: Hashable, Sendable {
   public var image: ContainerImage?
   /// The endpoint the service is a deployment of (`Service.spec.endpoint`); nil for a service with its own address.
   public var endpoint: String?
+  /// Absolute folder of the service's manifest, where relative settings (`input_path`, `output_path`) start.
+  public var manifestDirectory: String?
 
   public init(
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
     settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
     image: ContainerImage? = nil, instance: String? = nil, environmentResolution: EnvironmentResolution = EnvironmentResolution(),
-    endpoint: String? = nil
+    endpoint: String? = nil, manifestDirectory: String? = nil
   ) {
     self.endpoint = endpoint
+    self.manifestDirectory = manifestDirectory
     self.environmentResolution = environmentResolution
     self.name = name
     self.instance = instance ?? name
