@@ -168,7 +168,7 @@ let package = Package(
     .testTarget(
       name: "BerthTargetBatchTests",
       dependencies: [
-        "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting",
+        "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthManifest",
       ]),
     .testTarget(
       name: "BerthGatewayTests",

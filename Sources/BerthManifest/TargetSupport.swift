@@ -43,6 +43,10 @@ public enum TargetSupport {
     "replica_max_concurrent_requests": "requests are not limited per replica there yet",
     "max_request_wait_time": "requests do not queue with a deadline there yet",
     "autoscale_refresh_seconds": "the HorizontalPodAutoscaler decides at the cluster's own interval",
+  ]
+
+  /// What happens instead on a batch target, whose services are jobs rather than web services.
+  static let batchConsequences: [String: String] = [
     "node_count": "batch jobs run on this machine, one node",
     "worker_count": "a batch job's workers are process_count_per_node",
     "wait_timeout": "a batch job runs until it finishes; run_invocation_timeout bounds each call",
@@ -71,10 +75,12 @@ public enum TargetSupport {
   public static func ignoredSettingWarning(
     _ field: String, target: String, type: ComputeType, at location: SourceLocation?
   ) -> Diagnostic {
-    let consequence = consequences[field].map { ": \($0)" } ?? ""
+    let consequence = ((type == .batch ? batchConsequences[field] : nil) ?? consequences[field]).map { ": \($0)" } ?? ""
     let fix = switches.contains(field) ? "set it false or remove it" : "remove it"
+    let list =
+      type == .batch ? "docs/batch.md lists what the batch target honours" : "docs/endpoints.md lists what each target enforces"
     return .warning(
       "'\(field)' is accepted but not honoured on compute target '\(target)' of type \(type.rawValue)\(consequence)",
-      at: location, hint: "\(fix) until the target honours it; docs/endpoints.md lists what each target enforces")
+      at: location, hint: "\(fix) until the target honours it; \(list)")
   }
 }
