@@ -23,6 +23,8 @@ public final class BatchRunner: @unchecked Sendable {
   private var scoredThisTime = 0
   private var lastProgress = ContinuousClock.now
   private let started = ContinuousClock.now
+  /// When the first worker finished `init()`: scoring rates are measured from there.
+  private var firstReady: ContinuousClock.Instant?
   private var batches: [[String]] = []
   private var journal: JournalWriter?
 
@@ -98,6 +100,9 @@ public final class BatchRunner: @unchecked Sendable {
     record.succeeded = succeeded + record.reused
     record.failed = failed
     record.seconds = earlierSeconds + elapsed
+    let scoring = firstReady.map { (ContinuousClock.now - $0).seconds }
+    record.scoringSeconds = scoring
+    record.scoredNow = scoredThisTime
     record.finishedAt = now()
     if let abortReason {
       record.status = .failed
@@ -118,7 +123,7 @@ public final class BatchRunner: @unchecked Sendable {
     try record.write(to: layout.recordFile)
     request.progress(
       "completed: \(record.succeeded) succeeded, \(record.failed) failed of \(record.items) in \(String(format: "%.1f", elapsed)) s"
-        + (scoredThisTime > 0 ? " (\(rate(scoredThisTime, elapsed)) files/s)" : ""))
+        + (scoredThisTime > 0 ? " (\(rate(scoredThisTime, scoring ?? elapsed)) files/s once the workers were up)" : ""))
     return record
   }
 
@@ -126,6 +131,10 @@ public final class BatchRunner: @unchecked Sendable {
   private func work(slot: Int) {
     var worker: WorkerProcess?
     defer { worker?.finish() }
+    // The previous mini-batch is journaled (fsync) after the next one is sent, so the worker scores while Berth
+    // waits for the disk; it is journaled before this slot stops in every case.
+    var deferred: JournalEntry?
+    defer { if let deferred { record(deferred) } }
     while let index = next() {
       let files = batches[index]
       var attempts = 0
@@ -147,6 +156,10 @@ public final class BatchRunner: @unchecked Sendable {
           worker!.kill()
           worker = nil
           continue
+        }
+        if let done = deferred {
+          record(done)
+          deferred = nil
         }
         switch worker!.receive(timeout: .seconds(request.settings.runInvocationTimeout)) {
         case .message(let reply):
@@ -175,7 +188,8 @@ public final class BatchRunner: @unchecked Sendable {
         ?? JournalEntry(
           index: index, files: files, rows: [], failed: files.count,
           errors: files.map { ItemFailure(file: $0, error: lastError) }, attempts: attempts)
-      record(finished)
+      if let done = deferred { record(done) }
+      deferred = finished
     }
   }
 
@@ -195,6 +209,7 @@ public final class BatchRunner: @unchecked Sendable {
       try? "\(worker.pid)\n".write(toFile: layout.workerPIDFile(slot), atomically: true, encoding: .utf8)
       switch worker.receive(timeout: .seconds(request.initTimeout)) {
       case .message(let reply) where reply["ready"] != nil:
+        lock.withLock { if firstReady == nil { firstReady = .now } }
         return .success(worker)
       case .message(let reply):
         worker.kill()
@@ -250,7 +265,7 @@ public final class BatchRunner: @unchecked Sendable {
       let now = ContinuousClock.now
       guard now - lastProgress >= .seconds(1) || entries.count == batches.count else { return nil }
       lastProgress = now
-      let elapsed = (now - started).seconds
+      let elapsed = (now - (firstReady ?? started)).seconds
       return
         "\(entries.count)/\(batches.count) mini-batches, \(succeeded) succeeded, \(failed) failed, \(rate(scoredThisTime, elapsed)) files/s"
     }

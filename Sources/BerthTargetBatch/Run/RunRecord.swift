@@ -21,6 +21,10 @@ public struct RunRecord: Hashable, Sendable, Codable {
   public var finishedAt: Date?
   /// Seconds spent scoring in this and earlier (interrupted) attempts of the run.
   public var seconds: Double
+  /// Seconds of this attempt from the first worker's `init()` returning to the last mini-batch: the scoring rate's base.
+  public var scoringSeconds: Double?
+  /// Files this attempt scored itself (not replayed from the journal, not reused).
+  public var scoredNow: Int?
   /// Times the run was started again after being interrupted.
   public var resumes: Int
   /// Why the run failed.
