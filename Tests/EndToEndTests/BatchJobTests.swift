@@ -84,6 +84,8 @@ import Testing
     #expect(show.stdout.contains("resumes: 1"), "\(show.output)")
     let logs = try BerthProcess.run(["jobs", "logs", "diabetes-batch"], in: killed.path)
     #expect(logs.stdout.contains("[worker-0] worker ready"), "\(logs.output)")
+    let serviceLogs = try BerthProcess.run(["logs", "diabetes-batch"], in: killed.path)
+    #expect(serviceLogs.stdout.contains("[worker-1] worker ready"), "\(serviceLogs.output)")
 
     // A new input file is a new input: the plan shows it, the next apply runs again.
     try whole.write(

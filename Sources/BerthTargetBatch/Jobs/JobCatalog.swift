@@ -6,6 +6,8 @@ public struct JobCatalog: Sendable {
 
   public init(runtimeDirectory: String) { layout = BatchLayout(runtimeDirectory: runtimeDirectory) }
 
+  public init(layout: BatchLayout) { self.layout = layout }
+
   /// Service instances that have runs.
   public func instances() -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: layout.root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
