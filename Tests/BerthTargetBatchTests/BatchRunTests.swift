@@ -144,6 +144,7 @@ struct BatchRunTests {
     let progress = ProgressLines()
     _ = try await apply(provider, deployment, progress: progress)
     #expect(progress.lines.contains("resuming: 3 of 10 mini-batches already done (journal), 7 to score"), "\(progress.lines)")
+    #expect(progress.lines.contains("scoring 21 files in 7 mini-batches of 3 with 2 worker processes"), "\(progress.lines)")
     #expect(try fixture.read("results/parallel_run_step.txt") == uninterrupted)
     #expect(RunRecord.read(run.recordFile)?.resumes == 1)
   }
@@ -167,6 +168,24 @@ struct BatchRunTests {
     #expect(outputs["succeeded"] == .int(14))
     let expected = try fixture.scoredOneByOne(python: try await python(provider, fixture))
     #expect(try fixture.read("results/parallel_run_step.txt") == expected, "reused and new rows, in input order")
+  }
+
+  @Test func deletedOutputIsObservedMissingAndWrittenAgainFromTheJournal() async throws {
+    let fixture = try DiabetesBatchFixture()
+    let provider = fixture.provider()
+    let deployment = fixture.deployment(revision: "rev-drift")
+    let outputs = try await apply(provider, deployment)
+    let original = try fixture.read("results/parallel_run_step.txt")
+    try FileManager.default.removeItem(atPath: fixture.root + "/results/parallel_run_step.txt")
+    let observed = try await provider.observe(
+      ObserveRequest(
+        computeTargetName: "batch", computeTarget: ComputeTargetSpec(type: .batch),
+        services: [ObservedService(name: "diabetes-batch", recordedOutputs: outputs)]))
+    #expect(observed.services["diabetes-batch"]?.health == .missing)
+    let progress = ProgressLines()
+    _ = try await provider.apply(ApplyRequest(operation: .update(deployment, previous: outputs), progress: progress.sink))
+    #expect(progress.lines.contains("all 3 mini-batches are in the journal; writing the output without scoring"))
+    #expect(try fixture.read("results/parallel_run_step.txt") == original)
   }
 
   @Test(arguments: ProviderConformance.allCases)

@@ -76,14 +76,20 @@ public final class BatchRunner: @unchecked Sendable {
       processes: request.settings.processCountPerNode, startedAt: startedAt, seconds: earlierSeconds, resumes: resumes,
       scoringKey: request.scoringKey)
     try record.write(to: layout.recordFile)
-    if !entries.isEmpty {
-      request.progress(
-        "resuming: \(entries.count) of \(batches.count) mini-batches already done (journal), \(pending.count) to score")
-    }
     let workers = min(request.settings.processCountPerNode, pending.count)
-    request.progress(
-      "scoring \(Self.count(toScore.count, "file")) in \(Self.count(batches.count, "mini-batch", "mini-batches")) of \(request.settings.miniBatchSize) with \(Self.count(workers, "worker process", "worker processes"))"
-        + (record.reused > 0 ? " (\(record.reused) reused from earlier runs)" : ""))
+    if pending.isEmpty && !batches.isEmpty {
+      request.progress(
+        "all \(Self.count(batches.count, "mini-batch", "mini-batches")) are in the journal; writing the output without scoring")
+    } else {
+      if !entries.isEmpty {
+        request.progress(
+          "resuming: \(entries.count) of \(batches.count) mini-batches already done (journal), \(pending.count) to score")
+      }
+      let remaining = pending.reduce(0) { $0 + batches[$1].count }
+      request.progress(
+        "scoring \(Self.count(remaining, "file")) in \(Self.count(pending.count, "mini-batch", "mini-batches")) of \(request.settings.miniBatchSize) with \(Self.count(workers, "worker process", "worker processes"))"
+          + (record.reused > 0 ? " (\(record.reused) reused from earlier runs)" : ""))
+    }
     let group = DispatchGroup()
     for slot in 0..<workers {
       group.enter()
