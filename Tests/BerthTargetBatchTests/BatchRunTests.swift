@@ -188,6 +188,37 @@ struct BatchRunTests {
     #expect(try fixture.read("results/parallel_run_step.txt") == original)
   }
 
+  @Test func rowsFromTuplesAndTooFewRowsAndAWrongReturnType() async throws {
+    let fixture = try DiabetesBatchFixture()
+    try """
+    import os
+
+
+    def init():
+        pass
+
+
+    def run(mini_batch):
+        if any("patients-11" in path for path in mini_batch):
+            return {"not": "a list"}
+        rows = [(os.path.basename(path), len(open(path).read().splitlines())) for path in mini_batch]
+        return rows[:-1] if any("patients-07" in path for path in mini_batch) else rows
+    """.write(toFile: fixture.root + "/src/tuple_score.py", atomically: true, encoding: .utf8)
+    let outputs = try await apply(
+      fixture.provider(),
+      fixture.deployment(
+        revision: "rev-tuples", entryScript: "tuple_score.py", settings: ["retries": .int(0), "process_count_per_node": .int(1)]))
+    #expect(outputs["succeeded"] == .int(7) && outputs["failed"] == .int(5))
+    #expect(
+      try fixture.read("results/parallel_run_step.txt")
+        == "patients-00.csv 5\npatients-01.csv 5\npatients-02.csv 5\npatients-03.csv 5\n"
+        + "patients-04.csv 5\npatients-05.csv 5\npatients-06.csv 5\n")
+    let failures = JobCatalog(runtimeDirectory: fixture.runtime).failures(of: "diabetes-batch", revision: "rev-tuples")
+    #expect(failures.first == ItemFailure(file: nil, error: "run() returned 3 rows for 4 files"))
+    #expect(failures.dropFirst().map(\.file) == ["patients-08.csv", "patients-09.csv", "patients-10.csv", "patients-11.csv"])
+    #expect(failures.last?.error.contains("run() must return a list or a pandas DataFrame, not dict") == true, "\(failures)")
+  }
+
   @Test(arguments: ProviderConformance.allCases)
   func conformance(_ check: ProviderConformance) async throws {
     let fixture = try DiabetesBatchFixture()
