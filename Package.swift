@@ -34,6 +34,11 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
+      name: "BerthTargetBatch",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", "BerthTargetLocal", "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
+      ]),
+    .target(
       name: "BerthTargetKubernetes",
       dependencies: [
         "BerthModel", "BerthTargetAPI", "BerthGateway", .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -82,8 +87,8 @@ let package = Package(
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
         "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModelStore", "BerthProcess",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthImage", "BerthModelStore",
+        "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
       name: "BerthWatch",
@@ -105,7 +110,7 @@ let package = Package(
       dependencies: [
         "BerthTargetAPI",
         "BerthKit", "BerthWatch", "BerthApply", "BerthGraph", "BerthManifest", "BerthModel", "BerthPlan", "BerthState",
-        "BerthStateSQLite", "BerthGateway", "BerthGit",
+        "BerthStateSQLite", "BerthGateway", "BerthGit", "BerthTargetBatch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "berth", dependencies: ["BerthCLI"]),
@@ -113,7 +118,7 @@ let package = Package(
       name: "berth-bench",
       dependencies: [
         "BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModel", "BerthPlan",
-        "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec",
+        "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec", "BerthTargetBatch",
       ],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"], exclude: ["Fixtures"]),
@@ -173,6 +178,11 @@ let package = Package(
         "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Snapshots"]),
+    .testTarget(
+      name: "BerthTargetBatchTests",
+      dependencies: [
+        "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthManifest",
+      ]),
     .testTarget(
       name: "BerthGatewayTests",
       dependencies: [

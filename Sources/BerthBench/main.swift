@@ -7,6 +7,7 @@ import Foundation
 ///        berth-bench local | image [--repeat 5]
 ///        berth-bench gateway [--repeat 3]   (needs wrk and the berth binary beside berth-bench)
 ///        berth-bench kube [--sizes 1000] [--repeat 5]
+///        berth-bench batch [--sizes 10000] [--repeat 3]   (the batch-diabetes example's environment, 1 and 2 workers)
 struct BenchOptions {
   var suites: [String] = []
   var sizes = [1000, 10000, 20000]
@@ -53,6 +54,15 @@ if options.suites == ["local"] {
 }
 if options.suites == ["gateway"] {
   try await GatewayBench(duration: 10, connections: 8, workers: 2, rounds: options.repetitions).run()
+  exit(0)
+}
+if options.suites == ["batch"] {
+  let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("manifests/examples/batch-diabetes").path
+  try await BatchBench(
+    example: example, files: options.sizes.first ?? 10000, miniBatchSize: 10, processCounts: [1, 2],
+    repetitions: options.repetitions
+  ).run()
   exit(0)
 }
 if options.suites == ["kube"] {

@@ -14,7 +14,7 @@ public struct BerthCommand: AsyncParsableCommand {
       ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, ShowCommand.self,
       BuildCommand.self, GraphCommand.self, RenderCommand.self, StateCommand.self, ImportCommand.self,
       ModelsCommand.self, ServicesCommand.self, EndpointsCommand.self, LogsCommand.self, SchemaCommand.self,
-      WatchCommand.self, GatewayCommand.self, GatewayImageCommand.self,
+      WatchCommand.self, GatewayCommand.self, GatewayImageCommand.self, JobsCommand.self,
     ]
   )
 

@@ -18,6 +18,13 @@ enum TargetRules {
               at: service.location(of: "deployment.\(topField)"), hint: "it applies to: \(applies)"))
         }
       }
+      if target.type == .batch, spec.deployment["input_path"] == nil {
+        diagnostics.append(
+          .error(
+            "service '\(service.address.name)' runs on batch compute target '\(spec.computeTarget)' but has no 'input_path' to score",
+            at: service.location(of: "deployment"),
+            hint: "add `input_path: data/` (a folder relative to this manifest) under deployment"))
+      }
       if let timeout = spec.int("scoring_timeout_ms"), let limit = ManifestSchema.scoringTimeoutLimitMs[target.type],
         timeout > limit
       {
@@ -31,7 +38,7 @@ enum TargetRules {
           TargetSupport.ignoredSettingWarning(
             field, target: spec.computeTarget, type: target.type, at: service.location(of: "deployment.\(field)")))
       }
-      if target.type != .local, graph.workspace?.registry == nil {
+      if target.type.runsImages, graph.workspace?.registry == nil {
         diagnostics.append(
           .error(
             "service '\(service.address.name)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue), which runs images, but no Workspace names a registry to push them to",
@@ -39,7 +46,7 @@ enum TargetRules {
             hint: "add `registry: {address: myregistry.azurecr.io, username_env: …, password_env: …}` to a Workspace spec"))
       }
       // Images are built with uv; conda solves only on the local target (docs/environments-resolution.md).
-      if target.type != .local, let config = graph.inferenceConfig(named: spec.inferenceConfig),
+      if target.type.runsImages, let config = graph.inferenceConfig(named: spec.inferenceConfig),
         let environment = graph[ResourceAddress(.environment, config.environment)],
         case .environment(let environmentSpec) = environment.spec, environmentSpec.resolution.solver == .conda
       {

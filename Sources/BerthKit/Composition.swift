@@ -4,12 +4,13 @@ import BerthState
 import BerthStatePostgres
 import BerthStateSQLite
 import BerthTargetAPI
+import BerthTargetBatch
 import BerthTargetKubernetes
 import BerthTargetLocal
 import Foundation
 
 /// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, the
-/// kubernetes target, and the image builder.
+/// kubernetes target, the batch target, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location, access in
@@ -31,6 +32,7 @@ public enum Composition {
           runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache,
           gatewayCommand: gatewayCommand),
         KubernetesTargetProvider(),
+        BatchTargetProvider(runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
       imageBuilder: imageBuilder(for: workspace),

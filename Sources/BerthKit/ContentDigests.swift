@@ -21,7 +21,13 @@ enum ContentDigests {
       case .model(let spec): path = spec.path
       case .environment(let spec): path = spec.condaFile
       case .inferenceConfig(let spec): path = spec.sourceDirectory
-      case .workspace, .computeTarget, .endpoint, .service: continue
+      case .service(let spec):
+        // A batch job's inputs are part of what it is: new or changed files make a new run.
+        guard graph.computeTarget(of: spec)?.type == .batch, case .string(let input)? = spec.deployment["input_path"] else {
+          continue
+        }
+        path = input
+      case .workspace, .computeTarget, .endpoint: continue
       }
       let full = resource.baseDirectory + "/" + path
       let digest: String
@@ -52,6 +58,7 @@ enum ContentDigests {
     switch resource.spec {
     case .model: field = "path"
     case .environment: field = "conda_file"
+    case .service: field = "deployment.input_path"
     default: field = "source_directory"
     }
     let reason: String

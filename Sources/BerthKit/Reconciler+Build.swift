@@ -12,6 +12,8 @@ public enum BuildError: Error, CustomStringConvertible, Equatable {
   case invalidManifests([Diagnostic])
   case unknownService(String, known: [String])
   case localService(String)
+  /// A service on a batch target: its job runs on this machine, in its Environment's Python.
+  case batchService(String)
 
   public var description: String {
     switch self {
@@ -22,6 +24,8 @@ public enum BuildError: Error, CustomStringConvertible, Equatable {
         + (known.isEmpty ? "" : "\n  hint: services: \(known.joined(separator: ", "))")
     case .localService(let name):
       "service '\(name)' runs on a local compute target, which runs no image\n  hint: `berth build` is for services on container targets (kubernetes, aci, batch, iotedge)"
+    case .batchService(let name):
+      "service '\(name)' runs on a batch compute target, whose jobs run on this machine without an image\n  hint: `berth build` is for services on container targets (kubernetes, aci, iotedge)"
     }
   }
 }
@@ -45,6 +49,7 @@ extension Reconciler {
     guard let target = validation.graph.computeTarget(of: spec), target.type != .local else {
       throw BuildError.localService(name)
     }
+    guard target.type.runsImages else { throw BuildError.batchService(name) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try openState(workspace.state, .read)
     let (context, _) = try await prepare(validation: validation, workspace: workspace, store: store, observe: false)

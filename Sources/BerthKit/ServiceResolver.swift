@@ -64,6 +64,6 @@ struct ServiceResolver: Sendable {
       environmentDigest: attributes["environment.sha256"].map { if case .string(let s) = $0 { s } else { "" } } ?? "",
       environmentVariables: environmentVariables(environment, spec),
       settings: spec.deployment, computeTargetName: spec.computeTarget, computeTarget: target, labels: resource.labels,
-      environmentResolution: environment.resolution, endpoint: spec.endpoint)
+      environmentResolution: environment.resolution, endpoint: spec.endpoint, manifestDirectory: resource.baseDirectory)
   }
 }

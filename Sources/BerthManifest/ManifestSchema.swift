@@ -83,6 +83,10 @@ public enum ManifestSchema {
     FieldSchema("error_threshold", .integer(minimum: -1), "Batch: failed items tolerated (-1: all)."),
     FieldSchema("output_action", .string(.oneOf(["append_row", "summary_only"])), "Batch: how results are written."),
     FieldSchema("input_path", .string(.relativePath), "Batch: folder of input files."),
+    FieldSchema("output_path", .string(.relativePath), "Batch: folder results are written to (default: the run's folder)."),
+    FieldSchema("incremental", .boolean, "Batch: score only files no earlier run of the same code and models scored."),
+    FieldSchema("run_invocation_timeout", .integer(minimum: 1), "Batch: seconds one run(mini_batch) call may take (default 60)."),
+    FieldSchema("retries", .integer(minimum: 0), "Batch: further attempts at a failed mini-batch (default 3)."),
     FieldSchema("device_id", .string(), "IoT Edge: the device the module runs on."),
   ])
 
@@ -217,6 +221,10 @@ public enum ManifestSchema {
     "error_threshold": [.batch],
     "output_action": [.batch],
     "input_path": [.batch],
+    "output_path": [.batch],
+    "incremental": [.batch],
+    "run_invocation_timeout": [.batch],
+    "retries": [.batch],
     "device_id": [.iotedge],
     "port": [.local, .kubernetes, .aci, .iotedge],
     "token_auth_enabled": [.local, .kubernetes],

@@ -52,6 +52,10 @@ struct PathRules {
         if case .string(let input)? = spec.deployment["input_path"] {
           check(input, field: "deployment.input_path", in: resource, expect: .folder, into: &diagnostics)
         }
+        // A batch job writes its results there: it need not exist yet, but it stays in the repository.
+        if case .string(let output)? = spec.deployment["output_path"] {
+          checkStaysInside(output, field: "deployment.output_path", in: resource, into: &diagnostics)
+        }
       case .workspace(let spec):
         for (field, path) in [("model_store", spec.modelStore), ("environment_cache", spec.environmentCache)] {
           checkStaysInside(path, field: field, in: resource, into: &diagnostics)

@@ -5,8 +5,8 @@ import BerthModel
 ///
 /// A setting that applies to a type (`ManifestSchema.deploymentFieldTargets`) but is not honoured is accepted
 /// and draws a validation warning; when a target starts honouring it (the gateway: keys, tokens, limits, data
-/// collection), adding it here removes the warning. Types without a provider in this build (aci, batch,
-/// iotedge) are absent: planning for them already fails (`TargetChecks`), so their settings are not judged.
+/// collection), adding it here removes the warning. Types without a provider in this build (aci, iotedge) are
+/// absent: planning for them already fails (`TargetChecks`), so their settings are not judged.
 public enum TargetSupport {
   /// Deployment settings (top-level names) each provider honours today.
   public static let honouredSettings: [ComputeType: Set<String>] = [
@@ -14,6 +14,11 @@ public enum TargetSupport {
     .local: [
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "auth_enabled",
       "token_auth_enabled", "replica_max_concurrent_requests", "max_request_wait_time", "collect_model_data",
+    ],
+    // BatchSettings (BerthTargetBatch) reads these; node_count only as 1 (see `ignoredSettings`).
+    .batch: [
+      "mini_batch_size", "process_count_per_node", "error_threshold", "output_action", "input_path", "output_path",
+      "incremental", "run_invocation_timeout", "retries", "environment_variables",
     ],
     // KubernetesSettings reads these.
     .kubernetes: [
@@ -43,6 +48,14 @@ public enum TargetSupport {
     "autoscale_refresh_seconds": "the HorizontalPodAutoscaler decides at the cluster's own interval",
   ]
 
+  /// What happens instead on a batch target, whose services are jobs rather than web services.
+  static let batchConsequences: [String: String] = [
+    "node_count": "batch jobs run on this machine, one node",
+    "worker_count": "a batch job's workers are process_count_per_node",
+    "wait_timeout": "a batch job runs until it finishes; run_invocation_timeout bounds each call",
+    "scoring_timeout_ms": "a batch job's calls are bounded by run_invocation_timeout",
+  ]
+
   /// Whether key auth is on when a service does not set `auth_enabled` (the seed's defaults: AKS on, local off).
   public static func keyAuthDefault(on type: ComputeType) -> Bool { type == .kubernetes }
 
@@ -58,6 +71,7 @@ public enum TargetSupport {
       if honoured.contains(field) { continue }
       if let applies = ManifestSchema.deploymentFieldTargets[field], !applies.contains(type) { continue }  // an error elsewhere
       if switches.contains(field), spec.bool(field) != true { continue }
+      if type == .batch, field == "node_count", spec.int(field) == 1 { continue }  // this machine is the one node
       ignored.insert(field)
     }
     return ignored.sorted()
@@ -67,10 +81,12 @@ public enum TargetSupport {
   public static func ignoredSettingWarning(
     _ field: String, target: String, type: ComputeType, at location: SourceLocation?
   ) -> Diagnostic {
-    let consequence = consequences[field].map { ": \($0)" } ?? ""
+    let consequence = ((type == .batch ? batchConsequences[field] : nil) ?? consequences[field]).map { ": \($0)" } ?? ""
     let fix = switches.contains(field) ? "set it false or remove it" : "remove it"
+    let list =
+      type == .batch ? "docs/batch.md lists what the batch target honours" : "docs/endpoints.md lists what each target enforces"
     return .warning(
       "'\(field)' is accepted but not honoured on compute target '\(target)' of type \(type.rawValue)\(consequence)",
-      at: location, hint: "\(fix) until the target honours it; docs/endpoints.md lists what each target enforces")
+      at: location, hint: "\(fix) until the target honours it; \(list)")
   }
 }

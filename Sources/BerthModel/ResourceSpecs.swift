@@ -88,6 +88,12 @@ public enum ComputeType: String, Hashable, Sendable, CaseIterable, Codable {
       self.init(rawValue: manifestValue)
     }
   }
+
+  /// Whether services here run from an image pushed to a registry; batch jobs run on this machine in this build.
+  public var runsImages: Bool { self != .local && self != .batch }
+
+  /// Whether services here run on this machine, in environments built here.
+  public var runsOnThisMachine: Bool { !runsImages }
 }
 
 /// A place services run: this machine, a Kubernetes cluster, ACI, a batch cluster or IoT Edge devices.

@@ -123,6 +123,8 @@ public enum DesiredState {
             for (key, value) in variables { attributes["environment_variables.\(key)"] = .string(value) }
           }
         }
+        // A batch job's input files (names and bytes): a new file makes a new revision, hence a new run.
+        if let inputs = digest { attributes["inputs.sha256"] = .string(inputs) }
         attributes["revision"] = .string(revision(of: attributes))
       }
       // Secrets written where they should not be are kept as a digest: changes are still seen, the value never stored.

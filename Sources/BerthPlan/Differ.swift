@@ -111,11 +111,11 @@ public enum Differ {
     }
   }
 
-  /// Environments that a local service runs in: they are built on this machine.
+  /// Environments that a local or batch service runs in: they are built on this machine.
   static func environmentsUsedLocally(_ graph: DesiredGraph) -> Set<String> {
     var names: Set<String> = []
     for service in graph.resources(of: .service) {
-      guard case .service(let spec) = service.spec, graph.computeTarget(of: spec)?.type == .local,
+      guard case .service(let spec) = service.spec, graph.computeTarget(of: spec)?.type.runsOnThisMachine == true,
         let config = graph.inferenceConfig(named: spec.inferenceConfig)
       else { continue }
       names.insert(config.environment)

@@ -40,11 +40,11 @@ public enum RolloutStep: String, Hashable, Sendable, Codable, CaseIterable {
     }
   }
 
-  /// Whether the service's desired compute target runs images (every type but `local`).
+  /// Whether the service's desired compute target runs images (every type but `local` and `batch`).
   static func runsContainers(_ service: ResourceAddress, _ graph: DesiredGraph) -> Bool {
     guard case .service(let spec)? = graph[service]?.spec,
       case .computeTarget(let target)? = graph[ResourceAddress(.computeTarget, spec.computeTarget)]?.spec
     else { return false }
-    return target.type != .local
+    return target.type.runsImages
   }
 }

@@ -58,15 +58,18 @@ public struct ServiceDeployment: Hashable, Sendable {
     guard endpoint == nil else { return false }
     return settings["auth_enabled"] == .bool(true) || settings["token_auth_enabled"] == .bool(true)
   }
+  /// Absolute folder of the service's manifest, where relative settings (`input_path`, `output_path`) start.
+  public var manifestDirectory: String?
 
   public init(
     name: String, revision: String, models: [DeployedModel], sourceDirectory: String, entryScript: String,
     condaFile: String, environmentName: String, environmentDigest: String, environmentVariables: [String: String] = [:],
     settings: [String: FieldValue], computeTargetName: String, computeTarget: ComputeTargetSpec, labels: [String: String] = [:],
     image: ContainerImage? = nil, instance: String? = nil, environmentResolution: EnvironmentResolution = EnvironmentResolution(),
-    endpoint: String? = nil
+    endpoint: String? = nil, manifestDirectory: String? = nil
   ) {
     self.endpoint = endpoint
+    self.manifestDirectory = manifestDirectory
     self.environmentResolution = environmentResolution
     self.name = name
     self.instance = instance ?? name

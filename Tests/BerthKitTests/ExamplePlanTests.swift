@@ -16,7 +16,10 @@ import Testing
     let reconciler = Reconciler(
       targets: { _ in
         Targets(
-          providers: [RecordingTargetProvider(type: .local), RecordingTargetProvider(type: .kubernetes)],
+          providers: [
+            RecordingTargetProvider(type: .local), RecordingTargetProvider(type: .kubernetes),
+            RecordingTargetProvider(type: .batch),
+          ],
           environmentBuilder: FakeEnvironmentBuilder())
       },
       openState: { _, _ in store })

@@ -9,6 +9,7 @@ import Testing
   @Test(arguments: [
     [], ["validate"], ["plan"], ["apply"], ["destroy"], ["drift"], ["show"], ["graph"], ["state"], ["models"],
     ["services"], ["endpoints"], ["logs"], ["schema"], ["watch"], ["import"], ["render"], ["build"], ["gateway"],
+    ["jobs"],
   ])
   func helpMatchesGoldenFile(_ command: [String]) throws {
     let result = try BerthProcess.run(command + ["--help"], in: NSTemporaryDirectory(), environment: ["COLUMNS": "100"])
