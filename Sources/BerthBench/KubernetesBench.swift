@@ -40,7 +40,11 @@ struct KubernetesBench {
           rendered.map { .string("\($0["kind"]!.stringValue!)/\($0.value(at: "metadata.name")!.stringValue!)") })
         services.append(ObservedService(name: "svc-\(index)", recordedOutputs: outputs))
       }
-      try await Self.post(server + "/_double/seed", body: "[" + objects.map(ObjectOutput.json).joined(separator: ",") + "]")
+      // In chunks: one request of tens of megabytes outlasts URLSession's timeout while the Python double stores it.
+      for start in stride(from: 0, to: objects.count, by: 2_000) {
+        let chunk = objects[start..<min(start + 2_000, objects.count)]
+        try await Self.post(server + "/_double/seed", body: "[" + chunk.map(ObjectOutput.json).joined(separator: ",") + "]")
+      }
       let provider = KubernetesTargetProvider(environment: ["BERTH_BENCH_TOKEN": "bench"])
       let request = ObserveRequest(
         computeTargetName: "aks", computeTarget: ComputeTargetSpec(type: .kubernetes, settings: settings), services: services)

@@ -49,6 +49,17 @@ enum EndpointRules {
               "name a registry in the Workspace (apply builds and pushes the gateway image there), or set 'gateway_image: REGISTRY/berth/gateway@sha256:…' (docs/kubernetes.md, \"Endpoints\")"
           ))
       }
+      // A kubernetes service with its own gateway (auth on, no endpoint) uses its name for the gateway's objects.
+      if target?.type == .kubernetes, let service = graph[ResourceAddress(.service, name)],
+        case .service(let serviceSpec) = service.spec, serviceSpec.endpoint == nil,
+        serviceSpec.bool("auth_enabled") == true || serviceSpec.bool("token_auth_enabled") == true,
+        graph.computeTarget(of: serviceSpec)?.type == .kubernetes
+      {
+        diagnostics.append(
+          .error(
+            "endpoint '\(name)' and service '\(name)', which runs a gateway of its own, would both own the Kubernetes objects '\(name)-gateway', '\(name)-routes' and '\(name)-keys'",
+            at: endpoint.location, hint: "rename the endpoint, or put service '\(name)' behind an endpoint"))
+      }
       if let port = spec.port, target?.type == .local {
         if let other = localPorts[port] {
           diagnostics.append(

@@ -365,20 +365,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self.answer(*status(404, "NotFound", f'{plural}.{gv.split("/")[0] if "/" in gv else ""} "{name}" not found'.replace('.""', '"').replace('. "', ' "'), {"name": name, "kind": plural}))
                 return self.answer(200, obj)
             if method == "GET":
-                items = []
-                for (p, ns, n), obj in sorted(STORE.items()):
-                    if p != plural or (namespace is not None and ns != namespace):
-                        continue
-                    obj = read((p, ns, n))
-                    if obj is None:
-                        continue
-                    if "labelSelector" in query and not matches_labels(obj, query["labelSelector"][0]):
-                        continue
-                    if "fieldSelector" in query and not matches_fields(obj, query["fieldSelector"][0]):
-                        continue
-                    items.append(obj)
                 kind = KINDS[plural][1]
                 metadata = {"resourceVersion": str(RV[0])}
+                after = None
                 if "continue" in query:
                     if EXPIRE_CONTINUE[0] > 0:
                         EXPIRE_CONTINUE[0] -= 1
@@ -388,18 +377,34 @@ class Handler(BaseHTTPRequestHandler):
                         after = tuple(token["after"])
                     except (ValueError, KeyError, TypeError):
                         return self.answer(*status(400, "BadRequest", "continue key is not valid"))
-                    items = [o for o in items if (plural, o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+                limit = 0
                 if "limit" in query:
                     try:
                         limit = int(query["limit"][0])
                     except ValueError:
                         return self.answer(*status(400, "BadRequest", "limit must be an integer"))
-                    if limit > 0 and len(items) > limit:
-                        last = items[limit - 1]["metadata"]
-                        after = [plural, last.get("namespace", ""), last["name"]]
-                        metadata["continue"] = base64.urlsafe_b64encode(json.dumps({"after": after, "rv": RV[0]}).encode()).decode()
-                        metadata["remainingItemCount"] = len(items) - limit
-                        items = items[:limit]
+                # Only this kind's keys, in key order, from where the continue token left off; a page stops
+                # filtering once it has one item more than it returns (the API server's chunked list).
+                keys = sorted(k for k in STORE if k[0] == plural and (namespace is None or k[1] == namespace)
+                              and (after is None or k > after))
+                items = []
+                selected = "labelSelector" in query or "fieldSelector" in query
+                for index, key_ in enumerate(keys):
+                    obj = read(key_)
+                    if obj is None:
+                        continue
+                    if "labelSelector" in query and not matches_labels(obj, query["labelSelector"][0]):
+                        continue
+                    if "fieldSelector" in query and not matches_fields(obj, query["fieldSelector"][0]):
+                        continue
+                    if limit > 0 and len(items) == limit:
+                        last = items[-1]["metadata"]
+                        metadata["continue"] = base64.urlsafe_b64encode(json.dumps({"after": [plural, last.get("namespace", ""), last["name"]], "rv": RV[0]}).encode()).decode()
+                        if not selected:
+                            # Omitted with a selector, as the API server does: the count would be a guess.
+                            metadata["remainingItemCount"] = len(keys) - index
+                        break
+                    items.append(obj)
                 return self.answer(200, {"kind": kind + "List", "apiVersion": gv, "metadata": metadata, "items": items})
             if method == "DELETE" and name:
                 obj = STORE.get(key)
