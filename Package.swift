@@ -64,6 +64,13 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]),
+    .target(
+      name: "BerthTargetACI",
+      dependencies: [
+        "BerthAzure", "BerthModel", "BerthTargetAPI",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "BerthImage",
@@ -87,7 +94,8 @@ let package = Package(
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
         "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthImage", "BerthModelStore",
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthTargetACI", "BerthImage",
+        "BerthModelStore",
         "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
@@ -168,9 +176,10 @@ let package = Package(
     .testTarget(
       name: "BerthAzureTests",
       dependencies: [
-        "BerthAzure", "BerthTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        "BerthAzure", "BerthTargetACI", "BerthTargetAPI", "BerthModel", "BerthTesting",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
-      exclude: ["Double"]),
+      exclude: ["Double", "Snapshots"]),
     .testTarget(
       name: "BerthWatchTests",
       dependencies: [

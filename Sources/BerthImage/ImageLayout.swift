@@ -9,9 +9,9 @@ public enum ImageLayout {
   /// The dependencies installed by uv (`PYTHONPATH`).
   public static let pythonPath = "/opt/berth/python"
   /// A launcher for `azureml_inference_server_http.amlserver:run`, the `azmlinfsrv` console script.
-  public static let launcher = "/usr/local/bin/azmlinfsrv"
+  public static let launcher = ScoringImageLayout.launcher
   /// The port `azmlinfsrv` listens on in a container (its default, as in Azure ML).
-  public static let port = 5001
+  public static let port = ScoringImageLayout.port
 
   /// `AZUREML_MODEL_DIR` by the one rule: the version folder for one model, the root for several, unset for none.
   public static func modelDirectory(for models: [DeployedModel]) -> String? {

@@ -146,6 +146,9 @@ public enum ManifestSchema {
         FieldSchema("subscription_id", .string(), "Azure subscription (aci)."),
         FieldSchema("resource_group", .string(), "Azure resource group (aci)."),
         FieldSchema("location", .string(), "Azure region (aci)."),
+        FieldSchema(
+          "resource_manager", .string(),
+          "aci: Azure Resource Manager URL (default https://management.azure.com; sovereign clouds, tests)."),
         FieldSchema("vm_size", .string(), "Node size (batch)."),
         FieldSchema("max_nodes", .integer(minimum: 1), "Most nodes of the cluster (batch)."),
         FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge)."),

@@ -5,7 +5,7 @@ import BerthModel
 ///
 /// A setting that applies to a type (`ManifestSchema.deploymentFieldTargets`) but is not honoured is accepted
 /// and draws a validation warning; when a target starts honouring it (the gateway: keys, tokens, limits, data
-/// collection), adding it here removes the warning. Types without a provider in this build (aci, iotedge) are
+/// collection), adding it here removes the warning. Types without a provider in this build (iotedge) are
 /// absent: planning for them already fails (`TargetChecks`), so their settings are not judged.
 public enum TargetSupport {
   /// Deployment settings (top-level names) each provider honours today.
@@ -25,6 +25,11 @@ public enum TargetSupport {
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
       "gpu_cores", "num_replicas", "autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
       "autoscale_target_utilization", "liveness_probe", "auth_enabled", "token_auth_enabled",
+    ],
+    // ACIServiceSettings (BerthTargetACI) reads these; auth and request limits wait for a gateway container.
+    .aci: [
+      "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
+      "gpu_cores", "dns_name_label", "location",
     ],
   ]
 

@@ -20,3 +20,11 @@ public struct ContainerImage: Hashable, Sendable, Codable {
     self.passwordEnv = passwordEnv
   }
 }
+
+/// Where the scoring server lives in the images Berth builds: what container targets need to start it on another port.
+public enum ScoringImageLayout {
+  /// The `azmlinfsrv` console script; it reads `AZUREML_ENTRY_SCRIPT` and the rest from the image's environment.
+  public static let launcher = "/usr/local/bin/azmlinfsrv"
+  /// The port `azmlinfsrv` listens on in a container (its default, as in Azure ML).
+  public static let port = 5001
+}

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BerthAzure
+import BerthTesting
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ import FoundationNetworking
 /// ARM's error codes surfaced, secrets never in a message.
 @Suite(.serialized) struct AzureClientTests {
   static let http = HTTPClient(eventLoopGroupProvider: .singleton)
-  static let path = "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.ContainerInstance/containerGroups/risk"
+  static let path = "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.ContainerService/managedClusters/risk"
   static let apiVersion = "2023-05-01"
 
   static func environment(_ double: ARMDouble, _ extra: [String: String] = [:]) -> [String: String] {

@@ -16,6 +16,9 @@ It follows the published shapes and checks what the client sends:
   Retry-After: 0; GET of that URL says {"status": "InProgress"} for --polls reads, then "Succeeded" (or "Failed" with
   an error when the body's tags ask for it: {"tags": {"double": "fail"}}); DELETE answers 202 with Location; GET of
   Location says 202 until done, then 204. GET of a missing resource: 404 ResourceNotFound.
+- Container groups (container_instances.py): validated, instance views, restart, logs; POST /_double/images
+  {"inaccessible": [...], "crashing": [...]}, POST /_double/crash|remove {"path"} change a group outside Berth;
+  GET /_double/resource?path=… returns a stored resource with its secrets (what the real service would run).
 - Faults: POST /_double/fail {"status": 429|500|409, "count": N, "code": "…", "retry_after": "0"} makes the next N
   ARM requests answer that; GET /_double/stats counts requests by kind.
 
@@ -32,6 +35,8 @@ import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+import container_instances as aci
 
 LOCK = threading.RLock()
 TOKENS = set()
@@ -136,11 +141,25 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_operations/"):
             return self.operation(path.split("/")[2], query)
         key = path.lower()
+        if aci.is_group(key) and "/containers/" in key and key.endswith("/logs") and method == "GET":
+            group = RESOURCES.get(key.split("/containers/")[0])
+            text = aci.logs(group, path.split("/containers/")[1].split("/")[0]) if group else None
+            if text is None:
+                return self.arm_error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            return self.answer(200, {"content": text})
         if method == "GET":
+            with LOCK:
+                # Operations run on ARM's side whether or not anyone polls them: a read of the resource lets its
+                # pending operation advance too (an apply interrupted mid-operation finds it finished later).
+                for operation, op in list(OPERATIONS.items()):
+                    if op["path"] == key and op["kind"] == "put" and not op.get("done"):
+                        op["reads"] -= 1
+                        if op["reads"] < 0:
+                            self.finish(operation, op)
             resource = RESOURCES.get(key)
             if resource is None:
                 return self.arm_error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
-            return self.answer(200, resource)
+            return self.answer(200, aci.as_read(resource) if aci.is_group(key) else resource)
         if method in ("PUT", "PATCH"):
             try:
                 body = json.loads(self.body() or b"{}")
@@ -148,8 +167,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
             if method == "PUT" and "location" not in body:
                 return self.arm_error(400, "LocationRequired", "The location property is required for this definition.")
-            existed = key in RESOURCES
             parts = path.strip("/").split("/")
+            if aci.is_group(key):
+                STATS["aci put"] += 1
+                problem = aci.validate(parts[-1], body)
+                if problem:
+                    return self.arm_error(400, problem[0], problem[1])
+            existed = key in RESOURCES
             resource = dict(RESOURCES.get(key, {})) if method == "PATCH" else {}
             resource.update(body)
             resource.update({"id": path, "name": parts[-1], "type": "/".join(parts[parts.index("providers") + 1:-1:2] + []) if "providers" in parts else ""})
@@ -158,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
             resource["properties"] = props
             RESOURCES[key] = resource
             operation = str(uuid.uuid4())
-            fail = (body.get("tags") or {}).get("double") == "fail"
+            fail = (body.get("tags") or {}).get("double") == "fail" or (aci.is_group(key) and aci.fails(body))
             OPERATIONS[operation] = {"reads": OPTIONS.polls, "path": key, "fail": fail, "kind": "put"}
             return self.answer(200 if existed else 201, resource, {
                 "Azure-AsyncOperation": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
@@ -172,6 +196,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(202, None, {"Location": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
                                            "Retry-After": "0"})
         if method == "POST":
+            if aci.is_group(key) and key.endswith("/restart"):
+                group = RESOURCES.get(key.rsplit("/", 1)[0])
+                if group is None:
+                    return self.arm_error(404, "ResourceNotFound", "container group not found")
+                STATS["aci restart"] += 1
+                aci.restart(group, group.get("location", ""))
+                return self.answer(204)
             if path.endswith("/listClusterUserCredential"):
                 cluster = RESOURCES.get(key.rsplit("/", 1)[0])
                 if cluster is None:
@@ -197,15 +228,26 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(204)
             if not done:
                 return self.answer(200, {"id": operation, "name": operation, "status": "InProgress"}, {"Retry-After": "0"})
-            resource = RESOURCES.get(op["path"])
+            self.finish(operation, op)
             if op["fail"]:
-                if resource:
-                    resource["properties"]["provisioningState"] = "Failed"
                 return self.answer(200, {"id": operation, "name": operation, "status": "Failed",
                                          "error": {"code": "QuotaExceeded", "message": "Operation could not be completed as it results in exceeding approved quota."}})
-            if resource:
-                resource["properties"]["provisioningState"] = "Succeeded"
             return self.answer(200, {"id": operation, "name": operation, "status": "Succeeded"})
+
+    def finish(self, operation, op):
+        """Ends a PUT's operation: the resource Failed or Succeeded (a container group then starts)."""
+        if op.get("done"):
+            return
+        op["done"] = True
+        resource = RESOURCES.get(op["path"])
+        if op["fail"]:
+            if resource:
+                resource["properties"]["provisioningState"] = "Failed"
+            return
+        if resource:
+            resource["properties"]["provisioningState"] = "Succeeded"
+            if aci.is_group(op["path"]):
+                aci.started(resource, resource.get("location", ""))
 
     def route(self, method):
         if hasattr(self, "_body"):
@@ -216,6 +258,26 @@ class Handler(BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         if url.path == "/_double/stats":
             return self.answer(200, dict(STATS))
+        if url.path == "/_double/images" and method == "POST":
+            spec = json.loads(self.body() or b"{}")
+            with LOCK:
+                aci.INACCESSIBLE.update(spec.get("inaccessible", []))
+                aci.CRASHING.update(spec.get("crashing", []))
+                aci.FAILING.update(spec.get("failing", []))
+            return self.answer(200, {})
+        if url.path in ("/_double/crash", "/_double/remove") and method == "POST":
+            target = json.loads(self.body() or b"{}").get("path", "").lower()
+            with LOCK:
+                if target not in RESOURCES:
+                    return self.answer(404, {})
+                if url.path == "/_double/crash":
+                    aci.crash(RESOURCES[target])
+                else:
+                    RESOURCES.pop(target)
+            return self.answer(200, {})
+        if url.path == "/_double/resource" and method == "GET":
+            with LOCK:
+                return self.answer(200, RESOURCES.get(query.get("path", [""])[0].lower()) or {})
         if url.path == "/_double/fail" and method == "POST":
             with LOCK:
                 FAULTS.append(json.loads(self.body() or b"{}"))

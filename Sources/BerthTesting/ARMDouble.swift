@@ -1,24 +1,30 @@
-import BerthTesting
 import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// The Python double of Azure AD, IMDS and Resource Manager (`Double/arm_double.py`), started for one test.
-final class ARMDouble: Sendable {
-  static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-    "Double/arm_double.py"
-  ).path
-  static let tenant = "7f1c1a8e-tenant"
-  static let clientID = "berth-ci"
-  static let clientSecret = "s3cret-value-never-printed"
+/// The Python double of Azure AD, IMDS and Resource Manager (`Tests/BerthAzureTests/Double/arm_double.py`, with
+/// container groups in `container_instances.py`), started for one test.
+public final class ARMDouble: Sendable {
+  public static let script = RepositoryPaths.root.appendingPathComponent("Tests/BerthAzureTests/Double/arm_double.py").path
+  public static let tenant = "7f1c1a8e-tenant"
+  public static let clientID = "berth-ci"
+  public static let clientSecret = "s3cret-value-never-printed"
 
   let child: ChildProcess
-  let port: Int
-  var url: String { "http://127.0.0.1:\(port)" }
+  public let port: Int
+  public var url: String { "http://127.0.0.1:\(port)" }
 
-  init(polls: Int = 2) async throws {
+  /// The variables a client-secret login against this double needs (Azure AD moved to the double).
+  public var environment: [String: String] {
+    [
+      "AZURE_AUTHORITY_HOST": url, "AZURE_TENANT_ID": Self.tenant, "AZURE_CLIENT_ID": Self.clientID,
+      "AZURE_CLIENT_SECRET": Self.clientSecret, "PATH": "/nonexistent",
+    ]
+  }
+
+  public init(polls: Int = 2) async throws {
     child = try ChildProcess(
       executable: "/usr/bin/env",
       arguments: [
@@ -32,9 +38,9 @@ final class ARMDouble: Sendable {
     self.port = port
   }
 
-  func stop() async { await child.kill() }
+  public func stop() async { await child.kill() }
 
-  func control(_ method: String, _ path: String, body: String? = nil) throws -> [String: Any] {
+  @discardableResult public func control(_ method: String, _ path: String, body: String? = nil) throws -> [String: Any] {
     var request = URLRequest(url: URL(string: url + "/_double/" + path)!)
     request.httpMethod = method
     request.httpBody = body.map { Data($0.utf8) }
@@ -48,8 +54,8 @@ final class ARMDouble: Sendable {
     return (try? JSONSerialization.jsonObject(with: result ?? Data())) as? [String: Any] ?? [:]
   }
 
-  func stats() throws -> [String: Int] { (try control("GET", "stats") as? [String: Int]) ?? [:] }
-  func inject(status: Int, count: Int, code: String = "Throttled", retryAfter: String? = "0") throws {
+  public func stats() throws -> [String: Int] { (try control("GET", "stats") as? [String: Int]) ?? [:] }
+  public func inject(status: Int, count: Int, code: String = "Throttled", retryAfter: String? = "0") throws {
     var fault: [String: Any] = ["status": status, "count": count, "code": code]
     if let retryAfter { fault["retry_after"] = retryAfter }
     let data = try JSONSerialization.data(withJSONObject: fault)

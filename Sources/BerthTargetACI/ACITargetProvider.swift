@@ -1,0 +1,186 @@
+import AsyncHTTPClient
+import BerthAzure
+import BerthModel
+import BerthTargetAPI
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The `aci` compute target: each service is one Azure Container Instances container group, created, updated,
+/// observed and deleted through Azure Resource Manager (`Microsoft.ContainerInstance/containerGroups`).
+///
+/// Credentials are Azure's `DefaultAzureCredential` chain read from `environment`; tokens are cached per Resource
+/// Manager for the provider's life. Nothing secret (tokens, registry passwords) is returned, recorded or printed.
+public struct ACITargetProvider: TargetProvider {
+  let environment: [String: String]
+  let http: HTTPClient
+  let pollInterval: Duration
+  private let credentials = NIOLockedValueBox<[String: DefaultAzureCredential]>([:])
+
+  /// One HTTP client for every provider of this process (Resource Manager is one host per cloud).
+  public static let sharedHTTP = HTTPClient(eventLoopGroupProvider: .singleton)
+
+  public init(
+    environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient = ACITargetProvider.sharedHTTP,
+    pollInterval: Duration = .seconds(5)
+  ) {
+    self.environment = environment
+    self.http = http
+    self.pollInterval = pollInterval
+  }
+
+  public var type: ComputeType { .aci }
+
+  func arm(_ target: ACITarget) -> ARMClient {
+    let cloud = AzureCloud.from(environment: environment, resourceManager: target.resourceManager)
+    let credential = credentials.withLockedValue { cache in
+      if let known = cache[target.resourceManager] { return known }
+      let made = DefaultAzureCredential.from(environment: environment, cloud: cloud, http: http)
+      cache[target.resourceManager] = made
+      return made
+    }
+    return ARMClient(cloud: cloud, credential: credential, http: http, pollInterval: pollInterval)
+  }
+
+  /// Runs `body`, turning Azure's errors into target errors that carry ARM's code and message.
+  func azure<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch let error as ARMError {
+      throw TargetError(
+        "\(what): \(error)", isRetryable: error.status == 429 || error.status >= 500 || error.status == 409)
+    } catch let error as AzureCredentialError {
+      throw TargetError("\(what): \(error.message)")
+    }
+  }
+
+  // MARK: - Validate
+
+  /// The target's settings must resolve; the group name (the service's instance) and DNS label must be names ACI
+  /// accepts. No IO.
+  public func validate(_ request: ValidateRequest) -> [Diagnostic] {
+    var diagnostics: [Diagnostic] = []
+    let service = request.service
+    let target: ACITarget
+    do {
+      target = try ACITarget.resolve(request.computeTarget.settings)
+    } catch {
+      return [.error("\(error)", at: service.location(of: "compute_target"))]
+    }
+    guard case .service(let spec) = service.spec else { return [] }
+    let instance = ServiceInstance.name(service: service.address.name, outputs: request.recordedOutputs)
+    let settings = ACIServiceSettings(spec.deployment, instance: instance, target: target)
+    if !ACINames.isGroupName(instance) {
+      diagnostics.append(
+        .error(
+          "service name '\(instance)' is not a valid ACI container group name", at: service.location,
+          hint: "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters"))
+    }
+    if !ACINames.isDNSLabel(settings.dnsNameLabel) {
+      let field = spec.deployment["dns_name_label"] != nil ? "deployment.dns_name_label" : "compute_target"
+      diagnostics.append(
+        .error(
+          "'\(settings.dnsNameLabel)' is not a valid ACI DNS name label", at: service.location(of: field),
+          hint: "3 to 63 characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'"))
+    }
+    if settings.cpuCores > 4 || settings.memoryGB > 16 {
+      diagnostics.append(
+        .warning(
+          "ACI offers at most 4 cores and 16 GB per container group in most regions; asked for \(settings.cpuCores) cores, \(settings.memoryGB) GB",
+          at: service.location(of: settings.cpuCores > 4 ? "deployment.cpu_cores" : "deployment.memory_gb")))
+    }
+    return diagnostics
+  }
+
+  // MARK: - Observe
+
+  /// One GET per service: ARM's list of container groups carries no instance view.
+  public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
+    let target = try ACITarget.resolve(request.computeTarget.settings)
+    let client = arm(target)
+    var response = ObserveResponse(services: [:])
+    for service in request.services {
+      let recordedTarget = (try? ACITarget.resolve(Self.recordedTarget(service.recordedOutputs))) ?? target
+      let group = try await azure("reading container group \(service.instance)") {
+        try await client.get(recordedTarget.containerGroupPath(service.instance), apiVersion: ContainerGroupRenderer.apiVersion)
+      }
+      response.backendCalls += 1
+      var observation = ContainerGroupHealth.observation(group, name: service.instance)
+      for key in ACITarget.recordedKeys {
+        if let value = request.computeTarget.settings[key] { observation.attributes["target.\(key)"] = value }
+      }
+      response.services[service.name] = observation
+    }
+    return response
+  }
+
+  // MARK: - Apply
+
+  public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
+    switch request.operation {
+    case .provision(let name, let spec):
+      let target = try ACITarget.resolve(spec.settings)
+      return try await provision(name: name, target: target, progress: request.progress)
+    case .deploy(let deployment):
+      return try await ContainerGroupRollout(provider: self, deployment: deployment, progress: request.progress).run()
+    case .update(let deployment, _):
+      return try await ContainerGroupRollout(provider: self, deployment: deployment, progress: request.progress).run()
+    case .delete(let name, let previous):
+      let target = try ACITarget.resolve(Self.recordedTarget(previous))
+      let instance = ServiceInstance.name(service: name, outputs: previous)
+      try await azure("deleting container group \(instance)") {
+        try await arm(target).delete(
+          target.containerGroupPath(instance), apiVersion: ContainerGroupRenderer.apiVersion, progress: request.progress)
+      }
+      return ApplyResponse(message: "deleted container group \(instance) from \(target.resourceGroup)")
+    case .publishEndpoint(let endpoint, _):
+      throw TargetError("endpoint '\(endpoint.name)': no gateway serves endpoints on aci targets in this build")
+    case .deleteEndpoint(let name, _):
+      throw TargetError("endpoint '\(name)': no gateway serves endpoints on aci targets in this build")
+    }
+  }
+
+  /// Makes sure the resource group exists (creating it in the target's location when it does not).
+  func provision(name: String, target: ACITarget, progress: @escaping @Sendable (String) -> Void) async throws
+    -> ApplyResponse
+  {
+    let path = "/subscriptions/\(target.subscriptionID)/resourceGroups/\(target.resourceGroup)"
+    let client = arm(target)
+    let existing = try await azure("reading resource group \(target.resourceGroup)") {
+      try await client.get(path, apiVersion: Self.resourceGroupAPIVersion)
+    }
+    if existing != nil {
+      return ApplyResponse(message: "resource group \(target.resourceGroup) exists")
+    }
+    progress("creating resource group \(target.resourceGroup) in \(target.location)")
+    _ = try await azure("creating resource group \(target.resourceGroup)") {
+      try await client.put(
+        path, apiVersion: Self.resourceGroupAPIVersion,
+        body: ["location": target.location, "tags": ["managed-by": "berth", "berth.dev/compute-target": name]],
+        progress: progress)
+    }
+    return ApplyResponse(message: "created resource group \(target.resourceGroup) in \(target.location)")
+  }
+
+  static let resourceGroupAPIVersion = "2021-04-01"
+
+  /// The target settings a service's outputs recorded (`target.subscription_id`, …).
+  static func recordedTarget(_ outputs: Attributes) -> [String: FieldValue] {
+    var settings: [String: FieldValue] = [:]
+    for key in ACITarget.recordedKeys { settings[key] = outputs["target.\(key)"] }
+    return settings
+  }
+}
+
+/// The names ACI accepts.
+enum ACINames {
+  static func isGroupName(_ name: String) -> Bool {
+    guard (1...63).contains(name.count), let first = name.first, let last = name.last else { return false }
+    let allowed = name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+    return allowed && first != "-" && last != "-"
+  }
+
+  static func isDNSLabel(_ label: String) -> Bool {
+    guard (3...63).contains(label.count), let first = label.first, let last = label.last else { return false }
+    return isGroupName(label) && first.isLetter && last != "-"
+  }
+}
