@@ -5,12 +5,13 @@ import BerthStatePostgres
 import BerthStateSQLite
 import BerthTargetAPI
 import BerthTargetBatch
+import BerthTargetIoTEdge
 import BerthTargetKubernetes
 import BerthTargetLocal
 import Foundation
 
 /// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, the
-/// kubernetes target, the batch target, and the image builder.
+/// kubernetes target, the batch target, the IoT Edge target, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location, access in
@@ -33,6 +34,7 @@ public enum Composition {
           gatewayCommand: gatewayCommand),
         KubernetesTargetProvider(),
         BatchTargetProvider(runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache),
+        IoTEdgeTargetProvider(),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
       imageBuilder: imageBuilder(for: workspace),
