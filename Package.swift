@@ -194,7 +194,8 @@ let package = Package(
     .testTarget(
       name: "BerthTargetIoTEdgeTests",
       dependencies: [
-        "BerthTargetIoTEdge", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit",
+        "BerthTargetIoTEdge", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthPlan", "BerthState",
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Snapshots", "Double"]),
     .testTarget(
