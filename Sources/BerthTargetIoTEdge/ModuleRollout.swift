@@ -25,11 +25,18 @@ struct ModuleRollout {
       throw error.targetError
     }
     let targetSettings = deployment.computeTarget.settings
-    let staleRoutes = (previous.flatMap { IoTEdgeTargetProvider.text($0["routes"]) } ?? "")
+    // The device (and hub) the service ran on before; routes it had there are replaced on the same device only.
+    let previousDevice = previous.flatMap { IoTEdgeTargetProvider.text($0["device_id"]) }
+    let previousHub = previous.flatMap { IoTEdgeTargetProvider.text($0["iot_hub"]) }
+    let recordedRoutes = (previous.flatMap { IoTEdgeTargetProvider.text($0["routes"]) } ?? "")
       .split(separator: ",").map(String.init)
     let ttl = IoTEdgeTargetProvider.int(targetSettings["store_and_forward_ttl"])
     let environment = provider.environment
     return try await provider.withClient(targetSettings) { client in
+      let moved =
+        previousDevice != nil
+        && (previousDevice != device || (previousHub ?? client.connection.hostName) != client.connection.hostName)
+      let staleRoutes = moved ? [] : recordedRoutes
       let applied = try await provider.locks.run(client.connection.hostName + "/" + device) {
         guard let agentTwin = try await client.moduleTwin(deviceID: device, moduleID: "$edgeAgent") else {
           throw TargetError(
@@ -51,6 +58,12 @@ struct ModuleRollout {
         return true
       }
       let status = try await waitForModule(client: client, device: device, module: module, timeout: settings)
+      if moved, let previous {
+        // The module runs on its new device: take it off the one it left.
+        let removal = try await ModuleRemoval(provider: provider, progress: progress).remove(
+          service: deployment.name, recorded: previous)
+        progress(removal.message)
+      }
       var outputs: Attributes = [
         "revision": .string(deployment.revision), ServiceInstance.outputKey: .string(deployment.instance),
         "device_id": .string(device), "module": .string(module.name), "iot_hub": .string(client.connection.hostName),

@@ -135,3 +135,27 @@ final class Lines: @unchecked Sendable {
   func add(_ line: String) { lock.withLock { lines.append(line) } }
   var all: [String] { lock.withLock { lines } }
 }
+
+/// A service whose `device_id` changes moves: its module joins the new device's manifest and leaves the old one's.
+@Suite struct DeviceMoveTests {
+  @Test func anUpdateToAnotherDeviceRemovesTheModuleFromTheOldOne() async throws {
+    let double = try await IoTHubDouble(devices: ["edge-01", "edge-02"])
+    defer { Task { await double.stop() } }
+    let provider = Samples.provider()
+    let route = "FROM /messages/modules/iris-edge/outputs/* INTO $upstream"
+    let first = try await ProviderTests.deploy(
+      provider, Samples.deployment(settings: ["routes.up": .string(route)], target: double.settings))
+    let moved = Samples.deployment(
+      settings: ["device_id": .string("edge-02"), "routes.up": .string(route)], target: double.settings,
+      revision: "rev000000002")
+    let outputs = try await provider.apply(ApplyRequest(operation: .update(moved, previous: first))).outputs
+    #expect(outputs["device_id"] == .string("edge-02"))
+    let old = try await double.content("edge-01")
+    let new = try await double.content("edge-02")
+    #expect(old.value(at: #"modulesContent["$edgeAgent"]["properties.desired"].modules"#)?.objectMembers.isEmpty == true)
+    #expect(old.value(at: #"modulesContent["$edgeHub"]["properties.desired"].routes"#)?.objectMembers.isEmpty == true)
+    #expect(
+      new.value(at: #"modulesContent["$edgeAgent"]["properties.desired"].modules"#)?.objectMembers.map(\.key) == ["iris-edge"])
+    #expect(new.value(at: #"modulesContent["$edgeHub"]["properties.desired"].routes.iris-edge_up"#) == .string(route))
+  }
+}
