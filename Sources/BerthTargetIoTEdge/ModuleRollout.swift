@@ -102,7 +102,10 @@ struct ModuleRollout {
           "module \(module.name) of device '\(device)' was changed or removed by someone else during the rollout",
           isRetryable: true)
       }
-      if status.deviceIsCurrent, status.reported?["version"]?.stringValue == deployment.revision,
+      // The device's report is about this revision once it applied the desired version (and, where it reports the
+      // module's version, that version is this revision).
+      let reportedRevision = status.reported?["version"]?.stringValue
+      if status.deviceIsCurrent, reportedRevision == nil || reportedRevision == deployment.revision,
         let failure = status.failure
       {
         throw TargetError("module \(module.name) on device '\(device)' is not running: \(failure)")

@@ -22,10 +22,11 @@ final class IoTHubDouble: Sendable {
   let port: Int
   var url: String { "http://127.0.0.1:\(port)" }
 
-  init(devices: [String] = [IoTHubDouble.device], reportAfter: Int = 0) async throws {
+  init(devices: [String] = [IoTHubDouble.device], reportAfter: Int = 0, omitModuleVersion: Bool = false) async throws {
     var arguments = [Self.script, "--hub", Self.hub, "--policy", Self.policy, "--key", Self.key]
     for device in devices { arguments += ["--device", device] }
     arguments += ["--report-after", String(reportAfter)]
+    if omitModuleVersion { arguments.append("--omit-module-version") }
     child = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3"] + arguments)
     let line = try await child.line(startingWith: "LISTENING ")
     guard let port = Int(line.dropFirst("LISTENING ".count)) else {

@@ -74,8 +74,10 @@ import Testing
     #expect(try await double.stats()["unauthorized"] == 1)
   }
 
-  @Test func aCrashingModuleFailsTheDeployWithItsExitCodeAndIsObservedDegraded() async throws {
-    let double = try await IoTHubDouble()
+  /// With and without the module's `version` in the device's report.
+  @Test(arguments: [false, true])
+  func aCrashingModuleFailsTheDeployWithItsExitCodeAndIsObservedDegraded(_ omitVersion: Bool) async throws {
+    let double = try await IoTHubDouble(omitModuleVersion: omitVersion)
     defer { Task { await double.stop() } }
     let provider = Samples.provider()
     try await double.fail(module: "iris-edge", exitCode: 137, description: "OOMKilled")
@@ -83,6 +85,13 @@ import Testing
     let error = try await #require(throws: TargetError.self) { try await Self.deploy(provider, deployment) }
     #expect(error.message.contains("runtimeStatus backoff") && error.message.contains("exit code 137"), "\(error.message)")
     #expect(error.message.contains("OOMKilled"))
+    let observed = try await provider.observe(
+      ObserveRequest(
+        computeTargetName: "factory-hub", computeTarget: ComputeTargetSpec(type: .iotedge, settings: double.settings),
+        services: [ObservedService(name: "iris-edge", recordedOutputs: ["device_id": .string("edge-01")])]))
+    #expect(observed.services["iris-edge"]?.health == .degraded)
+    #expect(observed.services["iris-edge"]?.attributes["exit_code"] == .int(137))
+    #expect(observed.services["iris-edge"]?.attributes["runtime_status"] == .string("backoff"))
   }
 
   @Test func applyWaitsForTheDeviceToReportTheDesiredVersion() async throws {

@@ -23,7 +23,8 @@ What it checks and serves:
   GET /_double/content/{id} the last content applied (secrets included: for the test's assertions only);
   GET /_double/stats counts requests.
 
-Usage: iothub_double.py --hub NAME --policy P --key BASE64 --device ID [--device ID…] [--report-after N];
+Usage: iothub_double.py --hub NAME --policy P --key BASE64 --device ID [--device ID…] [--report-after N]
+[--omit-module-version];
 prints "LISTENING <port>".
 """
 import argparse
@@ -185,7 +186,8 @@ def reported_agent(device):
     desired = device["agent"]
     modules = {}
     for name, module in desired.get("modules", {}).items():
-        report = {key: module[key] for key in ("version", "type", "status", "restartPolicy", "settings") if key in module}
+        keys = ("type", "status", "restartPolicy", "settings") + (() if OPTIONS.omit_module_version else ("version",))
+        report = {key: module[key] for key in keys if key in module}
         fault = FAILING.get(name)
         if fault:
             report.update({"runtimeStatus": "backoff", "exitCode": fault["exitCode"], "lastExitTimeUtc": now(),
@@ -364,6 +366,8 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--device", action="append", default=[])
     parser.add_argument("--report-after", type=int, default=0)
+    # Reports without the modules' `version` (the published reported-properties table does not list it).
+    parser.add_argument("--omit-module-version", action="store_true")
     OPTIONS = parser.parse_args()
     OPTIONS.host = f"{OPTIONS.hub}.azure-devices.net"
     for device in OPTIONS.device:
