@@ -64,8 +64,8 @@ public struct IoTEdgeTargetProvider: TargetProvider {
 
   // MARK: - Validate
 
-  /// A service needs the device it runs on; `iot_hub_host` must be https, or http on loopback. Reads no variables:
-  /// a missing connection string is apply's error, named by its variable.
+  /// A service needs the device it runs on; `iot_hub_host` must be https, or http on loopback. A connection string
+  /// that is unset or unusable here is a warning naming its variable (apply would fail on it).
   public func validate(_ request: ValidateRequest) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
     let name = request.service.address.name
@@ -82,6 +82,14 @@ public struct IoTEdgeTargetProvider: TargetProvider {
       _ = try HubConnection.baseURL(override: Self.text(request.computeTarget.settings["iot_hub_host"]), hostName: "hub")
     } catch {
       diagnostics.append(.error("\(error)", at: request.service.location(of: "compute_target")))
+      return diagnostics
+    }
+    do {
+      _ = try HubConnection.resolve(request.computeTarget.settings, environment: environment)
+    } catch {
+      diagnostics.append(
+        .warning(
+          "cannot connect to the IoT Hub of service '\(name)': \(error)", at: request.service.location(of: "compute_target")))
     }
     return diagnostics
   }

@@ -134,6 +134,12 @@ import Testing
     #expect(diagnostics.count == 2)
     #expect(diagnostics.allSatisfy { $0.severity == .error })
     #expect(diagnostics[0].message.contains("names no device"))
+    let unset = Samples.provider(environment: [:]).validate(
+      ValidateRequest(
+        service: service,
+        computeTarget: ComputeTargetSpec(type: .iotedge, settings: ["connection_string_env": .string("HUB_CS")])))
+    #expect(unset.last?.severity == .warning)
+    #expect(unset.last?.message.contains("$HUB_CS is not set") == true, "\(unset)")
   }
 }
 
