@@ -33,7 +33,22 @@ public struct IoTHubClient: Sendable {
   public func applyConfigurationContent(deviceID: String, content: JSONValue) async throws {
     _ = try await send(
       .POST, "/devices/\(Self.segment(deviceID))/applyConfigurationContent", body: EdgeJSON.compact(content),
-      what: "apply the deployment manifest of device '\(deviceID)'")
+      what: "apply the deployment manifest of device '\(deviceID)'", secrets: Self.credentials(in: content))
+  }
+
+  /// The registry user names and passwords a manifest carries: an error the hub answers with must not repeat them.
+  static func credentials(in content: JSONValue) -> [String] {
+    let path = #"modulesContent["$edgeAgent"]["properties.desired"].runtime.settings.registryCredentials"#
+    return (content.value(at: path)?.objectMembers ?? []).flatMap { entry in
+      ["username", "password"].compactMap { entry.value[$0]?.stringValue }.filter { !$0.isEmpty }
+    }
+  }
+
+  /// `text` with every secret replaced by `****`.
+  static func redacted(_ text: String, _ secrets: [String]) -> String {
+    secrets.filter { $0.count >= 3 }.sorted { $0.count > $1.count }.reduce(text) {
+      $0.replacingOccurrences(of: $1, with: "****")
+    }
   }
 
   /// `GET /twins/{id}/modules/{moduleId}`: the module twin, or nil when the device or module does not exist.
@@ -50,7 +65,9 @@ public struct IoTHubClient: Sendable {
 
   static func segment(_ text: String) -> String { SASToken.urlEncoded(text) }
 
-  private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, what: String) async throws -> Data {
+  private func send(_ method: HTTPMethod, _ path: String, body: String? = nil, what: String, secrets: [String] = [])
+    async throws -> Data
+  {
     let expiry = Int(Date().timeIntervalSince1970) + tokenLifetime
     let token = try SASToken.make(
       resource: connection.hostName, key: connection.key, policyName: connection.policyName, expiry: expiry)
@@ -72,7 +89,8 @@ public struct IoTHubClient: Sendable {
       throw IoTEdgeError.transport("cannot \(what) at \(connection.baseURL): \(error)")
     }
     guard (200..<300).contains(response.status.code) else {
-      throw IoTEdgeError.hub(code: Int(response.status.code), message: "cannot \(what): " + Self.errorText(data))
+      let text = Self.redacted(Self.errorText(data), secrets + [connection.key, token])
+      throw IoTEdgeError.hub(code: Int(response.status.code), message: "cannot \(what): " + text)
     }
     return data
   }

@@ -91,3 +91,16 @@ import Testing
     for secret in Samples.secrets + ["edge-puller"] { #expect(!text.contains(secret)) }
   }
 }
+
+/// An error the hub answers with never repeats a credential of the manifest sent.
+@Suite struct RedactionTests {
+  @Test func registryCredentialsOfTheContentAreRedactedFromHubErrors() throws {
+    var manifest = DeploymentManifest.base()
+    try manifest.place(
+      try EdgeModule(Samples.deployment(), imageReference: "r/i@sha256:00"), environment: IoTHubDouble.environment)
+    let secrets = IoTHubClient.credentials(in: manifest.content)
+    #expect(Set(secrets) == ["edge-puller", "pa55-never-printed"])
+    let text = IoTHubClient.redacted("ArgumentInvalid: password 'pa55-never-printed' for user edge-puller rejected", secrets)
+    #expect(text == "ArgumentInvalid: password '****' for user **** rejected")
+  }
+}
