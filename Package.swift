@@ -195,7 +195,7 @@ let package = Package(
       name: "BerthTargetIoTEdgeTests",
       dependencies: [
         "BerthTargetIoTEdge", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthPlan", "BerthState",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "BerthManifest", .product(name: "Crypto", package: "swift-crypto"),
       ],
       exclude: ["Snapshots", "Double"]),
     .testTarget(
