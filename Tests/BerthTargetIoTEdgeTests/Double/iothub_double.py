@@ -12,7 +12,7 @@ What it checks and serves:
   systemModules edgeAgent/edgeHub, modules NAME ^[a-zA-Z0-9_-]+$ with type/status/restartPolicy/settings, settings.image
   present, createOptions* strings of at most 4 KB each (a twin string value's limit) whose concatenation is JSON) and
   the $edgeHub one (schemaVersion, routes NAME ^[^.$# ]+$ → string or {route, priority, timeToLiveSecs},
-  storeAndForwardConfiguration {timeToLiveSecs}); desired properties of at most 32 KB. A bad body: 400
+  storeAndForwardConfiguration {timeToLiveSecs}); desired properties of at most 32 KB and 10 levels deep. A bad body: 400
   ErrorCode:ArgumentInvalid naming the problem. An unknown device: 404 DeviceNotFound. Answers 204.
 - GET /twins/{id}/modules/{moduleId}: the module twin {deviceId, moduleId, etag, version, properties {desired
   (+$version), reported}}. The device follows its desired properties at once (or after --report-after reads of the
@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 API_VERSION = "2021-04-12"
 CHUNK_BYTES = 4096
 DESIRED_LIMIT = 32 * 1024
+TWIN_DEPTH = 10
 LOCK = threading.RLock()
 DEVICES = {}  # id -> {"agent": desired, "hub": desired, "version": n, "content": …, "reported_version": n, "reads": n}
 FAILING = {}  # module -> {"exitCode": n, "description": s}
@@ -177,8 +178,16 @@ def validate_content(content):
         check_keys(modules[twin], f"modulesContent.{twin}", ["properties.desired"], ["properties.desired"])
         desired = modules[twin]["properties.desired"]
         validate(desired)
+        expect(depth(desired) <= TWIN_DEPTH, f"{twin} desired properties are nested deeper than {TWIN_DEPTH} levels")
         size = len(json.dumps(desired, separators=(",", ":")).encode())
         expect(size <= DESIRED_LIMIT, f"{twin} desired properties are {size} bytes, more than {DESIRED_LIMIT}")
+
+
+def depth(value):
+    """Levels of objects in a JSON value (a twin allows at most 10)."""
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    return 0
 
 
 def reported_agent(device):
