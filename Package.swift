@@ -45,6 +45,13 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
       ]),
+    .target(
+      name: "BerthTargetIoTEdge",
+      dependencies: [
+        "BerthModel", "BerthTargetAPI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .target(name: "BerthState", dependencies: ["BerthModel"]),
     .target(name: "BerthStateSQLite", dependencies: ["BerthModel", "BerthState", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(
@@ -94,7 +101,8 @@ let package = Package(
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
         "BerthApply",
-        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthTargetACI", "BerthImage",
+        "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthTargetACI",
+        "BerthTargetIoTEdge", "BerthImage",
         "BerthModelStore",
         "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
       ]),
@@ -192,6 +200,13 @@ let package = Package(
       dependencies: [
         "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthManifest",
       ]),
+    .testTarget(
+      name: "BerthTargetIoTEdgeTests",
+      dependencies: [
+        "BerthTargetIoTEdge", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthPlan", "BerthState",
+        "BerthManifest", .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      exclude: ["Snapshots", "Double"]),
     .testTarget(
       name: "BerthGatewayTests",
       dependencies: [

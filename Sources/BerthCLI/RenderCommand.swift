@@ -2,15 +2,17 @@ import ArgumentParser
 import BerthKit
 import Foundation
 
-/// `berth render`: the Kubernetes objects an apply would send for one service, like `helm template`.
+/// `berth render`: the Kubernetes objects an apply would send for one service, like `helm template`, or the IoT Edge
+/// deployment manifest of its device.
 struct RenderCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "render",
-    abstract: "Print the Kubernetes objects apply would send for a service.",
+    abstract: "Print the Kubernetes objects (or IoT Edge deployment manifest) apply would send for a service.",
     discussion: """
       Reads the manifests and the state, never the cluster. The image is --image when given, else the one \
       recorded at the service's last apply, else a placeholder marked berth.dev/image: placeholder. \
-      The image pull Secret is never printed.
+      The image pull Secret is never printed. For a service on an iotedge target: its device's deployment \
+      manifest (JSON) with every service of that device, registry credentials shown as ****.
       """)
 
   @OptionGroup var manifests: ManifestOptions
@@ -22,6 +24,12 @@ struct RenderCommand: AsyncParsableCommand {
     try await UserErrors.report {
       let rendered = try await Reconciler.standard().render(
         path: manifests.path, overlays: manifests.overlay, service: service, imageReference: image)
+      if rendered.iotEdgeManifest != nil {
+        // JSON has no comments: where the image came from goes to standard error.
+        var notes = "berth render: image: \(rendered.imageSource)\n"
+        for line in rendered.notPrinted { notes += "berth render: \(line)\n" }
+        FileHandle.standardError.write(Data(notes.utf8))
+      }
       print(json ? rendered.json : rendered.yaml, terminator: "")
     }
   }

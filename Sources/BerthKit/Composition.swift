@@ -6,12 +6,13 @@ import BerthStateSQLite
 import BerthTargetACI
 import BerthTargetAPI
 import BerthTargetBatch
+import BerthTargetIoTEdge
 import BerthTargetKubernetes
 import BerthTargetLocal
 import Foundation
 
 /// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, the
-/// kubernetes target, the batch target, the aci target, and the image builder.
+/// kubernetes target, the batch target, the aci and IoT Edge targets, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location, access in
@@ -35,6 +36,7 @@ public enum Composition {
         KubernetesTargetProvider(),
         BatchTargetProvider(runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache),
         ACITargetProvider(),
+        IoTEdgeTargetProvider(),
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
       imageBuilder: imageBuilder(for: workspace),

@@ -6,9 +6,13 @@ import BerthTargetAPI
 import BerthTargetKubernetes
 import Foundation
 
-/// What `berth render` prints: the Kubernetes objects an apply of one service would send.
+/// What `berth render` prints: the Kubernetes objects an apply of one service would send, or the IoT Edge deployment
+/// manifest of its device.
 public struct RenderedService: Sendable {
   public var objects: [JSONValue]
+  /// A service on an iotedge target: its device's deployment manifest as indented JSON, credentials masked;
+  /// `yaml` and `json` are both this text (JSON is YAML).
+  public var iotEdgeManifest: String?
   /// Where the image came from: `--image`, the state, or a placeholder.
   public var imageSource: String
   /// Objects apply also sends but that are not printed (the pull Secret holds credentials).
@@ -16,16 +20,20 @@ public struct RenderedService: Sendable {
 
   /// The objects as a YAML stream, preceded by comments saying where the image came from.
   public var yaml: String {
+    if let iotEdgeManifest { return iotEdgeManifest }
     var header = "# Rendered by berth; image: \(imageSource)\n"
     for line in notPrinted { header += "# not printed: \(line)\n" }
     return header + ObjectOutput.yaml(objects)
   }
 
-  public var json: String { "[" + objects.map(ObjectOutput.json).joined(separator: ",") + "]\n" }
+  public var json: String {
+    if let iotEdgeManifest { return iotEdgeManifest }
+    return "[" + objects.map(ObjectOutput.json).joined(separator: ",") + "]\n"
+  }
 }
 
 extension Reconciler {
-  /// Renders a kubernetes service from the manifests as the next apply would deploy it. Reads state, never the cluster.
+  /// Renders a kubernetes service (or the manifest of an iotedge service's device) from the manifests as the next apply would deploy it. Reads state, never the cluster.
   ///
   /// The image is `imageReference` when given, else the one recorded at the service's last apply, else a
   /// placeholder marked `berth.dev/image: placeholder` (the objects stay valid; apply never sends it).
@@ -44,13 +52,13 @@ extension Reconciler {
       let known = context.input.graph.resources(of: .service).map(\.address.name).sorted().joined(separator: ", ")
       throw RenderError("no service '\(service)' in the manifests; services: \(known.isEmpty ? "none" : known)")
     }
-    guard target.type == .kubernetes else {
+    guard target.type == .kubernetes || target.type == .iotedge else {
       throw RenderError(
-        "service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects only"
+        "service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects and IoT Edge manifests only"
       )
     }
     let (desired, _) = DesiredState.build(context.input)
-    guard let attributes = desired[address]?.attributes else { throw RenderError("service '\(service)' has no desired state") }
+    guard desired[address]?.attributes != nil else { throw RenderError("service '\(service)' has no desired state") }
     // Models this apply would register are not in the catalog yet: stand in their planned version and digest.
     var versions = context.input.state.modelVersions
     for (modelAddress, model) in desired where modelAddress.kind == .model {
@@ -62,10 +70,22 @@ extension Reconciler {
           name: modelAddress.name, version: version, sha256: sha, storePath: "", basename: "", sizeBytes: 0, fileCount: 0,
           registeredAt: now()))
     }
-    var deployment = try await ServiceResolver(graph: context.input.graph, catalog: ModelCatalog(versions))
-      .deployment(address: address, attributes: attributes)
-    let recorded = context.input.state.resources[address]?.outputs ?? [:]
-    deployment.instance = ServiceInstance.name(service: service, outputs: recorded)
+    let resolver = ServiceResolver(graph: context.input.graph, catalog: ModelCatalog(versions))
+    /// A service as the next apply would deploy it, under the name its target knows it by, with its recorded outputs.
+    func resolved(_ address: ResourceAddress) async throws -> (ServiceDeployment, Attributes) {
+      guard let attributes = desired[address]?.attributes else {
+        throw RenderError("service '\(address.name)' has no desired state")
+      }
+      var deployment = try await resolver.deployment(address: address, attributes: attributes)
+      let recorded = context.input.state.resources[address]?.outputs ?? [:]
+      deployment.instance = ServiceInstance.name(service: address.name, outputs: recorded)
+      return (deployment, recorded)
+    }
+    if target.type == .iotedge {
+      return try await IoTEdgeRendering(graph: context.input.graph, resolved: resolved).render(
+        service: address, computeTarget: spec.computeTarget, imageReference: imageReference)
+    }
+    let (deployment, recorded) = try await resolved(address)
     let image: RenderedImage
     let source: String
     if let imageReference {

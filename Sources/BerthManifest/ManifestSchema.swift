@@ -88,6 +88,9 @@ public enum ManifestSchema {
     FieldSchema("run_invocation_timeout", .integer(minimum: 1), "Batch: seconds one run(mini_batch) call may take (default 60)."),
     FieldSchema("retries", .integer(minimum: 0), "Batch: further attempts at a failed mini-batch (default 3)."),
     FieldSchema("device_id", .string(), "IoT Edge: the device the module runs on."),
+    FieldSchema(
+      "routes", .stringMap,
+      "IoT Edge: $edgeHub routes of the module by name (`FROM /messages/modules/NAME/outputs/* INTO $upstream`)."),
   ])
 
   public static func spec(for kind: ResourceKind) -> ObjectSchema {
@@ -151,7 +154,17 @@ public enum ManifestSchema {
           "aci: Azure Resource Manager URL (default https://management.azure.com; sovereign clouds, tests)."),
         FieldSchema("vm_size", .string(), "Node size (batch)."),
         FieldSchema("max_nodes", .integer(minimum: 1), "Most nodes of the cluster (batch)."),
-        FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge)."),
+        FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge); checked against the connection string's HostName."),
+        FieldSchema(
+          "connection_string_env", .string(.environmentVariable),
+          "iotedge: environment variable holding the IoT Hub connection string (default IOTHUB_CONNECTION_STRING; never printed or recorded)."
+        ),
+        FieldSchema(
+          "iot_hub_host", .string(),
+          "iotedge: host or URL requests go to instead of the connection string's HostName (http only on loopback)."),
+        FieldSchema(
+          "store_and_forward_ttl", .integer(minimum: 0),
+          "iotedge: seconds $edgeHub keeps messages it cannot deliver upstream (default 7200)."),
         FieldSchema(
           "exposure", .string(.oneOf(EndpointExposure.allCases.map(\.rawValue))),
           "kubernetes: default exposure of the target's endpoints."),
@@ -229,6 +242,7 @@ public enum ManifestSchema {
     "run_invocation_timeout": [.batch],
     "retries": [.batch],
     "device_id": [.iotedge],
+    "routes": [.iotedge],
     "port": [.local, .kubernetes, .aci, .iotedge],
     "token_auth_enabled": [.local, .kubernetes],
   ]

@@ -5,8 +5,8 @@ import BerthModel
 ///
 /// A setting that applies to a type (`ManifestSchema.deploymentFieldTargets`) but is not honoured is accepted
 /// and draws a validation warning; when a target starts honouring it (the gateway: keys, tokens, limits, data
-/// collection), adding it here removes the warning. Types without a provider in this build (iotedge) are
-/// absent: planning for them already fails (`TargetChecks`), so their settings are not judged.
+/// collection), adding it here removes the warning. Every compute type has a provider in this build; a type
+/// without one would be absent: planning for it fails (`TargetChecks`), so its settings would not be judged.
 public enum TargetSupport {
   /// Deployment settings (top-level names) each provider honours today.
   public static let honouredSettings: [ComputeType: Set<String>] = [
@@ -19,6 +19,11 @@ public enum TargetSupport {
     .batch: [
       "mini_batch_size", "process_count_per_node", "error_threshold", "output_action", "input_path", "output_path",
       "incremental", "run_invocation_timeout", "retries", "environment_variables",
+    ],
+    // IoTEdgeSettings (BerthTargetIoTEdge) reads these: the module's createOptions, environment, routes and the wait.
+    .iotedge: [
+      "device_id", "port", "cpu_cores", "memory_gb", "environment_variables", "routes", "wait_timeout", "worker_count",
+      "scoring_timeout_ms",
     ],
     // KubernetesSettings reads these.
     .kubernetes: [

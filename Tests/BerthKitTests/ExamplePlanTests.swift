@@ -18,7 +18,7 @@ import Testing
         Targets(
           providers: [
             RecordingTargetProvider(type: .local), RecordingTargetProvider(type: .kubernetes),
-            RecordingTargetProvider(type: .batch),
+            RecordingTargetProvider(type: .batch), RecordingTargetProvider(type: .iotedge),
           ],
           environmentBuilder: FakeEnvironmentBuilder())
       },

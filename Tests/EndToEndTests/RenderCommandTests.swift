@@ -26,6 +26,29 @@ import Testing
       objects?.map { $0["kind"] as? String } == ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
   }
 
+  /// An iotedge service: its device's manifest as JSON on stdout, notes on stderr, credentials masked even with the
+  /// variables set.
+  @Test func printsTheDeviceManifestOfAnIoTEdgeServiceWithoutCredentials() throws {
+    let folder = NSTemporaryDirectory() + "berth-render-edge-\(UUID().uuidString)"
+    try FileManager.default.copyItem(atPath: RepositoryPaths.examples.appendingPathComponent("iris-edge").path, toPath: folder)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let secrets = [
+      "ACR_USERNAME": "edge-user-not-printed", "ACR_PASSWORD": "edge-password-not-printed",
+      "FACTORY_HUB_CONNECTION_STRING":
+        "HostName=factory-hub.azure-devices.net;SharedAccessKeyName=owner;SharedAccessKey=c2VjcmV0LWtleS1ub3QtcHJpbnRlZA==",
+    ]
+    let result = try BerthProcess.run(["render", "iris-edge", "--dir", folder], in: folder, environment: secrets)
+    #expect(result.status == 0, "\(result.stderr)")
+    let manifest = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let modules = (manifest?["modulesContent"] as? [String: Any])?["$edgeAgent"] as? [String: Any]
+    #expect(modules?["properties.desired"] != nil)
+    #expect(result.stderr.contains("berth render: registry credentials of myregistry.azurecr.io"))
+    for value in secrets.values { #expect(!result.stdout.contains(value) && !result.stderr.contains(value)) }
+    #expect(!result.stdout.contains("c2VjcmV0"))
+    let json = try BerthProcess.run(["render", "iris-edge", "--dir", folder, "--json"], in: folder, environment: secrets)
+    #expect(json.stdout == result.stdout)
+  }
+
   @Test func anUnknownServiceIsAnErrorNamingTheKnownOnes() throws {
     let folder = try Self.example()
     defer { try? FileManager.default.removeItem(atPath: folder) }
