@@ -19,6 +19,7 @@ import Testing
           providers: [
             RecordingTargetProvider(type: .local), RecordingTargetProvider(type: .kubernetes),
             RecordingTargetProvider(type: .batch), RecordingTargetProvider(type: .iotedge),
+            RecordingTargetProvider(type: .aci),
           ],
           environmentBuilder: FakeEnvironmentBuilder())
       },
