@@ -7,7 +7,7 @@ import Foundation
 struct RenderCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "render",
-    abstract: "Print the Kubernetes objects (or IoT Edge deployment manifest) apply would send for a service.",
+    abstract: "Print what apply would send for a service: Kubernetes objects, IoT Edge manifest or ACI container group.",
     discussion: """
       Reads the manifests and the state, never the cluster. The image is --image when given, else the one \
       recorded at the service's last apply, else a placeholder marked berth.dev/image: placeholder. \
@@ -24,7 +24,7 @@ struct RenderCommand: AsyncParsableCommand {
     try await UserErrors.report {
       let rendered = try await Reconciler.standard().render(
         path: manifests.path, overlays: manifests.overlay, service: service, imageReference: image)
-      if rendered.iotEdgeManifest != nil {
+      if rendered.document != nil {
         // JSON has no comments: where the image came from goes to standard error.
         var notes = "berth render: image: \(rendered.imageSource)\n"
         for line in rendered.notPrinted { notes += "berth render: \(line)\n" }

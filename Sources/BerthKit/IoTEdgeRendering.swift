@@ -68,6 +68,6 @@ struct IoTEdgeRendering {
     }
     if !placeholders.isEmpty { notes.append("images not built yet: \(placeholders.joined(separator: ", "))") }
     return RenderedService(
-      objects: [manifest.content], iotEdgeManifest: manifest.prettyJSON, imageSource: source, notPrinted: notes)
+      objects: [manifest.content], document: manifest.prettyJSON, imageSource: source, notPrinted: notes)
   }
 }

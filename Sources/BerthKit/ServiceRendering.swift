@@ -6,13 +6,13 @@ import BerthTargetAPI
 import BerthTargetKubernetes
 import Foundation
 
-/// What `berth render` prints: the Kubernetes objects an apply of one service would send, or the IoT Edge deployment
-/// manifest of its device.
+/// What `berth render` prints: the Kubernetes objects an apply of one service would send, the IoT Edge deployment
+/// manifest of its device, or its ACI container group.
 public struct RenderedService: Sendable {
   public var objects: [JSONValue]
-  /// A service on an iotedge target: its device's deployment manifest as indented JSON, credentials masked;
-  /// `yaml` and `json` are both this text (JSON is YAML).
-  public var iotEdgeManifest: String?
+  /// A service on an iotedge target: its device's deployment manifest; on an aci target: its container group's PUT
+  /// body. Indented JSON, credentials masked; `yaml` and `json` are both this text (JSON is YAML).
+  public var document: String?
   /// Where the image came from: `--image`, the state, or a placeholder.
   public var imageSource: String
   /// Objects apply also sends but that are not printed (the pull Secret holds credentials).
@@ -20,20 +20,20 @@ public struct RenderedService: Sendable {
 
   /// The objects as a YAML stream, preceded by comments saying where the image came from.
   public var yaml: String {
-    if let iotEdgeManifest { return iotEdgeManifest }
+    if let document { return document }
     var header = "# Rendered by berth; image: \(imageSource)\n"
     for line in notPrinted { header += "# not printed: \(line)\n" }
     return header + ObjectOutput.yaml(objects)
   }
 
   public var json: String {
-    if let iotEdgeManifest { return iotEdgeManifest }
+    if let document { return document }
     return "[" + objects.map(ObjectOutput.json).joined(separator: ",") + "]\n"
   }
 }
 
 extension Reconciler {
-  /// Renders a kubernetes service (or the manifest of an iotedge service's device) from the manifests as the next apply would deploy it. Reads state, never the cluster.
+  /// Renders a kubernetes service (the manifest of an iotedge service's device, an aci service's container group) from the manifests as the next apply would deploy it. Reads state, never the cluster.
   ///
   /// The image is `imageReference` when given, else the one recorded at the service's last apply, else a
   /// placeholder marked `berth.dev/image: placeholder` (the objects stay valid; apply never sends it).
@@ -52,9 +52,9 @@ extension Reconciler {
       let known = context.input.graph.resources(of: .service).map(\.address.name).sorted().joined(separator: ", ")
       throw RenderError("no service '\(service)' in the manifests; services: \(known.isEmpty ? "none" : known)")
     }
-    guard target.type == .kubernetes || target.type == .iotedge else {
+    guard [.kubernetes, .iotedge, .aci].contains(target.type) else {
       throw RenderError(
-        "service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects and IoT Edge manifests only"
+        "service '\(service)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue); render shows kubernetes objects, IoT Edge manifests and ACI container groups only"
       )
     }
     let (desired, _) = DesiredState.build(context.input)
@@ -94,6 +94,10 @@ extension Reconciler {
       (image, source) = (.reference(reference), "\(reference) (recorded at the last apply)")
     } else {
       (image, source) = (.placeholder, "placeholder: no image built yet; pass --image REF to render a real one")
+    }
+    if target.type == .aci {
+      return try ACIRendering.render(
+        deployment, image: image, imageSource: source, target: target, registry: context.input.graph.workspace?.registry)
     }
     let namespace = ClusterConnection.namespace(of: target.settings)
     var notPrinted: [String] = []

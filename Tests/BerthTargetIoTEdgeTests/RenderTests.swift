@@ -20,7 +20,7 @@ import Testing
     let rendered = try await Reconciler.standard().render(
       path: folder.path, service: "iris-edge",
       imageReference: "myregistry.azurecr.io/berth/iris-edge@sha256:" + String(repeating: "5e", count: 32))
-    let text = try #require(rendered.iotEdgeManifest)
+    let text = try #require(rendered.document)
     let mismatch = SnapshotFile.mismatch(text, file: Samples.snapshots.appendingPathComponent("iris-edge.manifest.json"))
     #expect(mismatch == nil, "\(mismatch ?? "")")
     #expect(rendered.json == text && rendered.yaml == text)

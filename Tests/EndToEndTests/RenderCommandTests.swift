@@ -49,6 +49,26 @@ import Testing
     #expect(json.stdout == result.stdout)
   }
 
+  /// An aci service: the container group body apply would PUT, the registry password masked even when set.
+  @Test func printsTheContainerGroupOfAnACIServiceWithoutCredentials() throws {
+    let folder = NSTemporaryDirectory() + "berth-render-aci-\(UUID().uuidString)"
+    try FileManager.default.copyItem(atPath: RepositoryPaths.examples.appendingPathComponent("diabetes-aci").path, toPath: folder)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let secrets = ["ACR_USERNAME": "aci-user-not-printed", "ACR_PASSWORD": "aci-password-not-printed"]
+    let reference = "myregistry.azurecr.io/berth/diabetes-aci@sha256:" + String(repeating: "c", count: 64)
+    let result = try BerthProcess.run(
+      ["render", "diabetes-aci", "--dir", folder, "--image", reference], in: folder, environment: secrets)
+    #expect(result.status == 0, "\(result.stderr)")
+    let group = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let properties = group?["properties"] as? [String: Any]
+    let scoring = ((properties?["containers"] as? [[String: Any]])?.first?["properties"]) as? [String: Any]
+    #expect(scoring?["image"] as? String == reference)
+    #expect((properties?["ipAddress"] as? [String: Any])?["dnsNameLabel"] as? String == "diabetes-risk-dev")
+    #expect((properties?["imageRegistryCredentials"] as? [[String: Any]])?.first?["password"] as? String == "****")
+    #expect(result.stderr.contains("/resourceGroups/ml-dev/providers/Microsoft.ContainerInstance/containerGroups/diabetes-aci"))
+    for value in secrets.values { #expect(!result.stdout.contains(value) && !result.stderr.contains(value)) }
+  }
+
   @Test func anUnknownServiceIsAnErrorNamingTheKnownOnes() throws {
     let folder = try Self.example()
     defer { try? FileManager.default.removeItem(atPath: folder) }
