@@ -2,11 +2,35 @@ import BerthApply
 import BerthPlan
 import Foundation
 
-/// Prints executor events as lines: start, still running, done, failed (with the log tail), skipped.
-struct ProgressPrinter: Sendable {
+/// Prints executor events as lines: start, still running, done, failed (with the log tail), skipped. On a terminal,
+/// counted progress (`12/40 mini-batches, …`) is one bar redrawn in place (`ProgressBar`); elsewhere every report is
+/// its own line.
+final class ProgressPrinter: @unchecked Sendable {
   let terminal: Terminal
+  /// Guards `barOpen`: events arrive from concurrent actions.
+  private let lock = NSLock()
+  /// Whether the last thing written is a bar without its newline.
+  private var barOpen = false
+
+  init(terminal: Terminal) { self.terminal = terminal }
 
   func print(_ event: ExecutionEvent) {
+    lock.withLock {
+      if case .progress(let address, let line) = event, terminal.isInteractive, let bar = ProgressBar.render(line) {
+        let finished = ProgressBar.fraction(of: line).map { $0.done == $0.total } ?? false
+        terminal.out("\r\u{1B}[K" + terminal.paint("\(address): \(bar)", .dim), newline: finished)
+        barOpen = !finished
+        return
+      }
+      if barOpen {
+        terminal.out("")
+        barOpen = false
+      }
+      printLine(event)
+    }
+  }
+
+  private func printLine(_ event: ExecutionEvent) {
     switch event {
     case .started(let address, let kind):
       terminal.out("\(address): \(Self.gerund(kind))…")

@@ -5,10 +5,13 @@ import Foundation
 /// Where command output goes, and whether it may be coloured.
 struct Terminal: Sendable {
   var useColor: Bool
+  /// Output goes to a terminal that can redraw a line (progress bars); false for pipes, files and `TERM=dumb`.
+  var isInteractive: Bool
 
   init(noColorFlag: Bool, fileDescriptor: Int32 = STDOUT_FILENO) {
     let environment = ProcessInfo.processInfo.environment
-    useColor = !noColorFlag && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb" && isatty(fileDescriptor) == 1
+    isInteractive = environment["TERM"] != "dumb" && isatty(fileDescriptor) == 1
+    useColor = !noColorFlag && environment["NO_COLOR"] == nil && isInteractive
   }
 
   enum Style: String {

@@ -126,3 +126,23 @@ import Testing
     #expect(log.all.contains { if case .stillRunning(_, _, _) = $0 { return true } else { return false } })
   }
 }
+
+/// Counted progress lines become bars on a terminal; other lines do not.
+@Suite struct ProgressBarTests {
+  @Test func countedLinesBecomeBars() {
+    #expect(ProgressBar.fraction(of: "12/40 mini-batches, 30 succeeded").map { [$0.done, $0.total] } == [12, 40])
+    #expect(
+      ProgressBar.render("12/40 mini-batches, 30 succeeded, 0 failed", width: 10)
+        == "[###.......]  30% 12/40 mini-batches, 30 succeeded, 0 failed")
+    #expect(ProgressBar.render("40/40 mini-batches", width: 4) == "[####] 100% 40/40 mini-batches")
+    #expect(ProgressBar.render("0/3 mini-batches", width: 3) == "[...]   0% 0/3 mini-batches")
+  }
+
+  @Test func otherLinesStayPlain() {
+    #expect(ProgressBar.render("scoring 12 files in 3 mini-batches") == nil)
+    #expect(ProgressBar.render("5/0 nothing") == nil)
+    #expect(ProgressBar.render("7/5 more done than there are") == nil)
+    #expect(ProgressBar.render("1/2") == nil, "no text after the count")
+    #expect(ProgressBar.render("a/b c") == nil)
+  }
+}
