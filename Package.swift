@@ -134,7 +134,8 @@ let package = Package(
       name: "berth-bench",
       dependencies: [
         "BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModel", "BerthPlan",
-        "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec", "BerthTargetBatch",
+        "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec", "BerthTargetBatch", "BerthStateSQLite",
+        "BerthStatePostgres",
       ],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"], exclude: ["Fixtures"]),

@@ -8,6 +8,7 @@ import Foundation
 ///        berth-bench gateway [--repeat 3]   (needs wrk and the berth binary beside berth-bench)
 ///        berth-bench kube [--sizes 1000] [--repeat 5]
 ///        berth-bench batch [--sizes 10000] [--repeat 3]   (the batch-diabetes example's environment, 1 and 2 workers)
+///        berth-bench state [--sizes 100000] [--repeat 3]   (SQLite and PostgreSQL: write, snapshot, one record)
 struct BenchOptions {
   var suites: [String] = []
   var sizes = [1000, 10000, 20000]
@@ -68,6 +69,13 @@ if options.suites == ["batch"] {
 if options.suites == ["kube"] {
   print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
   try await KubernetesBench(sizes: options.sizes, repetitions: options.repetitions).run()
+  exit(0)
+}
+if options.suites == ["state"] {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
+  try await StateBench(sizes: options.sizes, repetitions: options.repetitions, repositoryRoot: root).run()
   exit(0)
 }
 if options.suites == ["image"] {
