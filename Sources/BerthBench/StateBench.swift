@@ -36,12 +36,36 @@ struct StateBench {
     }
   }
 
+  /// A service record shaped like the ones `berth apply` writes for a kubernetes service (about 20 attributes).
+  static func service(_ index: Int, port: Int) -> ResourceRecord {
+    let hex = String(repeating: String(index, radix: 16), count: 64 / max(1, String(index, radix: 16).count) + 1)
+      .prefix(64)
+    return ResourceRecord(
+      address: ResourceAddress(.service, "svc-\(index)"),
+      attributes: [
+        "compute_target": .string("aks-prod"), "inference_config": .string("scoring"),
+        "models": .list([.string("model-\(index % 500):1")]), "code.sha256": .string(String(hex)),
+        "environment.sha256": .string(String(hex)), "entry_script": .string("score.py"),
+        "deployment.cpu_cores": .double(0.5), "deployment.memory_gb": .int(1), "deployment.port": .int(port),
+        "deployment.worker_count": .int(2), "deployment.scoring_timeout_ms": .int(5000),
+        "deployment.autoscale_enabled": .bool(true), "deployment.autoscale_max_replicas": .int(6),
+        "metadata.labels.team": .string("team-\(index % 40)"), "revision": .string(String(hex.prefix(12))),
+      ],
+      outputs: [
+        "instance": .string("svc-\(index)"), "revision": .string(String(hex.prefix(12))), "namespace": .string("ml-prod"),
+        "image": .string("registry.example.com/berth/svc-\(index)@sha256:\(hex)"),
+        "scoring_uri": .string("http://svc-\(index).ml-prod.svc.cluster.local/score"),
+      ],
+      dependencies: [ResourceAddress(.model, "model-\(index % 500)"), ResourceAddress(.inferenceConfig, "scoring")],
+      updatedAt: Date())
+  }
+
   private func measure(_ name: String, size: Int, store: any StateStoring) async throws {
     let clock = ContinuousClock()
     let apply = try await store.beginApply(operation: "apply", who: "bench", planDigest: "bench", at: Date())
     let began = clock.now
     for index in 0..<size {
-      let record = StateSample.service("svc-\(index)", port: 10_000 + index % 50_000)
+      let record = Self.service(index, port: 10_000 + index % 50_000)
       try await store.record(StateSample.completion(apply, record.address, change: .put(record)))
     }
     let writing = seconds(clock.now - began)
@@ -55,7 +79,7 @@ struct StateBench {
     let next = try await store.beginApply(operation: "apply", who: "bench", planDigest: "bench-2", at: Date())
     var samples: [Double] = []
     for index in 0..<max(20, repetitions) {
-      let record = StateSample.service("svc-\(index)", port: 20_000 + index)
+      let record = Self.service(index, port: 20_000 + index)
       let start = clock.now
       try await store.record(StateSample.completion(next, record.address, action: "update", change: .put(record)))
       samples.append(seconds(clock.now - start))
