@@ -185,8 +185,8 @@ let package = Package(
     .testTarget(
       name: "BerthAzureTests",
       dependencies: [
-        "BerthAzure", "BerthTargetACI", "BerthTargetAPI", "BerthModel", "BerthTesting",
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        "BerthAzure", "BerthTargetACI", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthPlan",
+        "BerthState", .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       exclude: ["Double", "Snapshots"]),
     .testTarget(
