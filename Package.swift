@@ -78,6 +78,13 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]),
+    .target(
+      name: "BerthTargetAKS",
+      dependencies: [
+        "BerthAzure", "BerthModel", "BerthTargetAPI", "BerthTargetKubernetes",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "BerthImage",
@@ -102,7 +109,7 @@ let package = Package(
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
         "BerthApply",
         "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthTargetACI",
-        "BerthTargetIoTEdge", "BerthImage",
+        "BerthTargetAKS", "BerthTargetIoTEdge", "BerthImage",
         "BerthModelStore",
         "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
       ]),
@@ -185,7 +192,8 @@ let package = Package(
     .testTarget(
       name: "BerthAzureTests",
       dependencies: [
-        "BerthAzure", "BerthTargetACI", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthKit", "BerthPlan",
+        "BerthAzure", "BerthTargetACI", "BerthTargetAKS", "BerthTargetKubernetes", "BerthTargetAPI", "BerthModel",
+        "BerthTesting", "BerthKit", "BerthPlan",
         "BerthState", .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ],
       exclude: ["Double", "Snapshots"]),

@@ -101,6 +101,8 @@ public struct ARMClient: Sendable {
       var wait = retryAfter(first.headers)
       while true {
         try await Task.sleep(for: wait)
+        // An interrupted apply stops following; the operation goes on at ARM and the next apply finds it.
+        try Task.checkCancellation()
         let answer = try await send(.GET, operation, body: nil)
         try check(answer)
         let status = answer.json?["status"] as? String ?? "InProgress"
@@ -126,6 +128,7 @@ public struct ARMClient: Sendable {
     var wait = retryAfter(first.headers)
     while true {
       try await Task.sleep(for: wait)
+      try Task.checkCancellation()
       let answer = try await send(.GET, location, body: nil)
       if answer.status == 200 || answer.status == 204 { return }
       try check(answer)

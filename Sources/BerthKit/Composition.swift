@@ -4,6 +4,7 @@ import BerthState
 import BerthStatePostgres
 import BerthStateSQLite
 import BerthTargetACI
+import BerthTargetAKS
 import BerthTargetAPI
 import BerthTargetBatch
 import BerthTargetIoTEdge
@@ -12,7 +13,7 @@ import BerthTargetLocal
 import Foundation
 
 /// Wires the real parts: the SQLite or PostgreSQL state store, the local target with its environment builder, the
-/// kubernetes target, the batch target, the aci and IoT Edge targets, and the image builder.
+/// kubernetes target (with AKS clusters through Azure Resource Manager), the batch target, the aci and IoT Edge targets, and the image builder.
 public enum Composition {
   /// Opens a workspace's state: SQLite by default; PostgreSQL when the workspace says so.
   public static let openState: StateOpening = { location, access in
@@ -33,7 +34,7 @@ public enum Composition {
         LocalTargetProvider(
           runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache,
           gatewayCommand: gatewayCommand),
-        KubernetesTargetProvider(),
+        KubernetesTargetProvider(clusters: AKSClusters()),
         BatchTargetProvider(runtimeDirectory: workspace.runtimeDirectory, environmentCache: workspace.environmentCache),
         ACITargetProvider(),
         IoTEdgeTargetProvider(),

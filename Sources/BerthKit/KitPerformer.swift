@@ -124,14 +124,40 @@ struct KitPerformer: ActionPerforming {
     return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
   }
 
+  /// Provisions a compute target; a replace first removes what the old one created, a delete removes it (targets that
+  /// create nothing answer that nothing was removed).
   private func computeTarget(_ action: PlannedAction, _ context: ActionContext) async throws -> ActionResult {
-    guard action.kind == .provision else { return ActionResult(message: "forgotten (nothing on the target was removed)") }
+    var messages: [String] = []
+    if action.kind == .replace || action.kind == .delete {
+      guard let previous = previousRecord(action) else {
+        if action.kind == .delete { return ActionResult(message: "nothing recorded") }
+        throw TargetError("\(action.address) has no record to replace; plan again")
+      }
+      let recordedSettings = previous.attributes.merging(previous.outputs) { $1 }
+      let response = try await provider(forComputeTarget: action.address).apply(
+        ApplyRequest(
+          operation: .deprovision(name: action.address.name, previous: recordedSettings), progress: context.progress))
+      if action.kind == .delete { return ActionResult(message: response.message, diagnostics: response.diagnostics) }
+      messages.append(response.message)
+    }
+    guard action.kind == .provision || action.kind == .replace else { return ActionResult(message: "recorded") }
     guard let resource = graph[action.address], case .computeTarget(let spec) = resource.spec else {
       throw TargetError("\(action.address) is not declared any more; plan again")
     }
     let response = try await targets.provider(for: spec.type).apply(
       ApplyRequest(operation: .provision(name: action.address.name, spec), progress: context.progress))
-    return ActionResult(outputs: response.outputs, message: response.message, diagnostics: response.diagnostics)
+    return ActionResult(
+      outputs: response.outputs, message: (messages + [response.message]).joined(separator: "; "),
+      diagnostics: response.diagnostics)
+  }
+
+  /// The provider of a compute target as it was recorded (its type may have changed, or it may be gone).
+  private func provider(forComputeTarget address: ResourceAddress) throws -> any TargetProvider {
+    if case .string(let type)? = recorded.resources[address]?.attributes["type"], let computeType = ComputeType(rawValue: type) {
+      return try targets.provider(for: computeType)
+    }
+    if case .computeTarget(let spec)? = graph[address]?.spec { return try targets.provider(for: spec.type) }
+    throw TargetError("compute target '\(address.name)' has no recorded type")
   }
 
   /// Carries out the steps the planner chose, in order; decides nothing itself.

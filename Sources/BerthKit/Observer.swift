@@ -7,7 +7,7 @@ import BerthTargetAPI
 struct Observer: Sendable {
   let targets: Targets
 
-  /// Observations by service and endpoint address; targets without a provider are left out (nothing is known about them).
+  /// Observations by service, endpoint and (for targets that create it) compute target address; targets without a provider are left out (nothing is known about them).
   func observe(graph: DesiredGraph, state: StateSnapshot) async -> (
     observations: [ResourceAddress: Observation], diagnostics: [Diagnostic]
   ) {
@@ -23,6 +23,11 @@ struct Observer: Sendable {
       }
     }
     for target in endpointsByTarget.keys where byTarget[target] == nil { byTarget[target] = [] }
+    // A compute target that Berth created (a managed cluster records its `resource_id`) is observed for drift even
+    // when nothing runs on it yet.
+    for (address, record) in state.resources where address.kind == .computeTarget && record.outputs["resource_id"] != nil {
+      if byTarget[address.name] == nil { byTarget[address.name] = [] }
+    }
     var observations: [ResourceAddress: Observation] = [:]
     var diagnostics: [Diagnostic] = []
     for (targetName, services) in byTarget.sorted(by: { $0.key < $1.key }) {
@@ -37,6 +42,7 @@ struct Observer: Sendable {
             endpoints: (endpointsByTarget[targetName] ?? []).sorted { $0.name < $1.name }))
         for (name, observation) in response.services { observations[ResourceAddress(.service, name)] = observation }
         for (name, observation) in response.endpoints { observations[ResourceAddress(.endpoint, name)] = observation }
+        if let target = response.computeTarget { observations[ResourceAddress(.computeTarget, targetName)] = target }
         diagnostics += response.diagnostics
       } catch {
         diagnostics.append(

@@ -146,13 +146,23 @@ public enum ManifestSchema {
         FieldSchema("api_server", .string(), "Kubernetes API server URL (instead of a kubeconfig)."),
         FieldSchema("token_env", .string(.environmentVariable), "Environment variable holding the API bearer token."),
         FieldSchema("ca_file", .string(), "CA bundle of the API server."),
-        FieldSchema("subscription_id", .string(), "Azure subscription (aci)."),
-        FieldSchema("resource_group", .string(), "Azure resource group (aci)."),
-        FieldSchema("location", .string(), "Azure region (aci)."),
+        FieldSchema("subscription_id", .string(), "Azure subscription (aci; aks that Berth creates)."),
+        FieldSchema("resource_group", .string(), "Azure resource group (aci; aks that Berth creates)."),
+        FieldSchema("location", .string(), "Azure region (aci; aks that Berth creates)."),
         FieldSchema(
           "resource_manager", .string(),
-          "aci: Azure Resource Manager URL (default https://management.azure.com; sovereign clouds, tests)."),
-        FieldSchema("vm_size", .string(), "Node size (batch)."),
+          "aci, aks: Azure Resource Manager URL (default https://management.azure.com; sovereign clouds, tests)."),
+        FieldSchema(
+          "cluster_resource_id", .string(),
+          "aks: the ARM id of an existing cluster to attach (instead of kubeconfig or the fields that create one)."),
+        FieldSchema("cluster_name", .string(), "aks: name of the cluster Berth creates (default: the compute target's name)."),
+        FieldSchema(
+          "agent_count", .integer(minimum: 1, maximum: 1000), "aks: nodes of the cluster Berth creates (default 3)."),
+        FieldSchema(
+          "cluster_purpose", .string(.oneOf(["FastProd", "DevTest"])),
+          "aks: FastProd (default; at least 3 nodes, Standard tier) or DevTest (any node count, Free tier)."),
+        FieldSchema("kubernetes_version", .string(), "aks: Kubernetes version of the cluster Berth creates (default: Azure's)."),
+        FieldSchema("vm_size", .string(), "Node size (aks that Berth creates, default Standard_D3_v2; batch)."),
         FieldSchema("max_nodes", .integer(minimum: 1), "Most nodes of the cluster (batch)."),
         FieldSchema("iot_hub", .string(), "IoT Hub name (iotedge); checked against the connection string's HostName."),
         FieldSchema(

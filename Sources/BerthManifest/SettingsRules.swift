@@ -79,7 +79,7 @@ public enum SettingsRules {
     var diagnostics: [Diagnostic] = []
     let kubernetesFields = [
       "namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file", "exposure", "gateway_image",
-      "gateway_base_image",
+      "gateway_base_image", "cluster_resource_id", "cluster_name", "agent_count", "cluster_purpose", "kubernetes_version",
     ]
     guard spec.type == .kubernetes else {
       for field in kubernetesFields where spec.settings[field] != nil {
@@ -89,6 +89,19 @@ public enum SettingsRules {
             hint: "it applies to: kubernetes (aks)"))
       }
       return diagnostics
+    }
+    if spec.settings["cluster_resource_id"] != nil || spec.settings["resource_group"] != nil {
+      return diagnostics + checkManagedCluster(resource, spec)
+    }
+    for field in [
+      "subscription_id", "location", "resource_manager", "vm_size", "cluster_name", "agent_count", "cluster_purpose",
+      "kubernetes_version",
+    ]
+    where spec.settings[field] != nil {
+      diagnostics.append(
+        .error(
+          "'\(field)' applies only to an AKS cluster Berth creates", at: resource.location(of: field),
+          hint: "add subscription_id, resource_group and location to create one, or remove '\(field)'"))
     }
     if spec.settings["api_server"] != nil {
       for field in ["kubeconfig", "context"] where spec.settings[field] != nil {
@@ -116,6 +129,47 @@ public enum SettingsRules {
             "'\(field)' applies only with 'api_server'", at: resource.location(of: field),
             hint: "a kubeconfig carries its own credentials and CA"))
       }
+    }
+    return diagnostics
+  }
+
+  /// An AKS cluster reached through Azure Resource Manager: attached by id, or created from its fields.
+  static func checkManagedCluster(_ resource: Resource, _ spec: ComputeTargetSpec) -> [Diagnostic] {
+    var diagnostics: [Diagnostic] = []
+    let connectionFields = ["kubeconfig", "context", "api_server", "token_env", "ca_file"]
+    let creating = [
+      "subscription_id", "resource_group", "location", "cluster_name", "vm_size", "agent_count", "cluster_purpose",
+      "kubernetes_version",
+    ]
+    let attaching = spec.settings["cluster_resource_id"] != nil
+    for field in connectionFields where spec.settings[field] != nil {
+      diagnostics.append(
+        .error(
+          "'\(field)' and \(attaching ? "'cluster_resource_id'" : "'resource_group'") are alternatives",
+          at: resource.location(of: field),
+          hint: "Berth fetches an AKS cluster's credentials through Azure Resource Manager; no kubeconfig is needed"))
+    }
+    if attaching {
+      for field in creating where spec.settings[field] != nil {
+        diagnostics.append(
+          .error(
+            "'\(field)' describes a cluster Berth creates; 'cluster_resource_id' attaches an existing one",
+            at: resource.location(of: field), hint: "keep one of the two"))
+      }
+      return diagnostics
+    }
+    for field in ["subscription_id", "location"] where spec.settings[field] == nil {
+      diagnostics.append(
+        .error(
+          "an AKS cluster Berth creates needs '\(field)'", at: resource.location(of: "resource_group"),
+          hint: "or attach an existing cluster with cluster_resource_id"))
+    }
+    let purpose = spec.string("cluster_purpose") ?? "FastProd"
+    if purpose == "FastProd", case .int(let count)? = spec.settings["agent_count"], count < 3 {
+      diagnostics.append(
+        .error(
+          "cluster_purpose FastProd needs agent_count of at least 3 (got \(count))",
+          at: resource.location(of: "agent_count"), hint: "raise agent_count, or set cluster_purpose: DevTest"))
     }
     return diagnostics
   }

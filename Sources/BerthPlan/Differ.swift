@@ -44,6 +44,12 @@ public enum Differ {
           reasons.insert(driftReason, at: 0)
         }
       }
+      if address.kind == .computeTarget, recorded != nil, let observation = input.observations[address],
+        let reason = computeTargetDrift(observation)
+      {
+        if kind == nil { kind = .provision }
+        reasons.insert(reason, at: 0)
+      }
       let movedFrom = moves.sources[address]
       if let movedFrom {
         if kind == nil {
@@ -173,7 +179,14 @@ public enum Differ {
         return (.update, ["scoring code changed: sha256 \(short(code.before)) → \(short(code.after))"])
       }
       return (.update, ["settings changed: " + changes.map(\.path).joined(separator: ", ")])
-    case .computeTarget, .workspace:
+    case .computeTarget:
+      // Only a change between two written values: a setting added or removed may equal its default.
+      let fixed = changes.filter { immutableClusterFields.contains($0.path) && $0.before != nil && $0.after != nil }
+      if isManagedCluster(want.attributes), !fixed.isEmpty {
+        return (.replace, fixed.map { "\($0.path) changed \(describe($0)) (Azure cannot change it on an existing cluster)" })
+      }
+      return (.provision, ["settings changed: " + changes.map(\.path).joined(separator: ", ")])
+    case .workspace:
       return (.provision, ["settings changed: " + changes.map(\.path).joined(separator: ", ")])
     case .endpoint:
       // Traffic and auth change in place; the address callers use stays unless the endpoint moves.
@@ -257,6 +270,25 @@ public enum Differ {
         return (.update, "its gateway routes changed outside Berth (\(list)); apply restores the declared split")
       }
       return (nil, "")
+    }
+  }
+
+  /// Settings of a cluster Berth creates (`kubernetes` with `resource_group`) that the cloud cannot change in place:
+  /// a different value is a different cluster.
+  static let immutableClusterFields: Set<String> = [
+    "subscription_id", "resource_group", "cluster_name", "location", "vm_size", "resource_manager",
+  ]
+
+  static func isManagedCluster(_ attributes: Attributes) -> Bool {
+    attributes["type"] == .string(ComputeType.kubernetes.rawValue) && attributes["resource_group"] != nil
+  }
+
+  /// What an observed compute target says, when it left its manifests: gone, or changed outside Berth.
+  static func computeTargetDrift(_ observation: Observation) -> String? {
+    switch observation.health {
+    case .missing: "not found on its cloud (\(observation.message)); provision creates it again"
+    case .degraded: "changed outside Berth (\(observation.message)); provision restores the declared settings"
+    case .healthy, .progressing, .unknown: nil
     }
   }
 

@@ -1,3 +1,4 @@
+import BerthAzure
 import BerthModel
 import BerthTargetAPI
 import Foundation
@@ -29,16 +30,15 @@ public struct ACITarget: Hashable, Sendable {
     guard missing.isEmpty, let subscription, let group, let location else {
       throw TargetError("an aci compute target needs \(missing.joined(separator: ", "))")
     }
-    let manager = text("resource_manager") ?? "https://management.azure.com"
-    guard let url = URL(string: manager), let scheme = url.scheme, let host = url.host else {
-      throw TargetError("resource_manager '\(manager)' is not a URL")
-    }
-    if scheme != "https", !(scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host)) {
-      throw TargetError("resource_manager must use https (plain http only on this machine's loopback); got \(scheme)://\(host)")
+    let manager: String
+    do {
+      manager = try ARMClient.resourceManagerURL(text("resource_manager"))
+    } catch {
+      throw TargetError("\(error)")
     }
     return ACITarget(
       subscriptionID: subscription, resourceGroup: group, location: location,
-      resourceManager: manager.hasSuffix("/") ? String(manager.dropLast()) : manager)
+      resourceManager: manager)
   }
 
   /// `/subscriptions/S/resourceGroups/G/providers/Microsoft.ContainerInstance/containerGroups/NAME`.

@@ -17,7 +17,7 @@ public struct ACITargetProvider: TargetProvider {
   private let credentials = NIOLockedValueBox<[String: DefaultAzureCredential]>([:])
 
   /// One HTTP client for every provider of this process (Resource Manager is one host per cloud).
-  public static let sharedHTTP = HTTPClient(eventLoopGroupProvider: .singleton)
+  public static var sharedHTTP: HTTPClient { ARMClient.sharedHTTP }
 
   public init(
     environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient = ACITargetProvider.sharedHTTP,
@@ -117,6 +117,11 @@ public struct ACITargetProvider: TargetProvider {
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     switch request.operation {
+    case .deprovision(let name, let previous):
+      var group = "?"
+      if case .string(let text)? = previous["resource_group"] { group = text }
+      return ApplyResponse(
+        message: "compute target \(name) forgotten (resource group \(group) stays: it may hold more than Berth made)")
     case .provision(let name, let spec):
       let target = try ACITarget.resolve(spec.settings)
       return try await provision(name: name, target: target, progress: request.progress)
@@ -143,25 +148,16 @@ public struct ACITargetProvider: TargetProvider {
   func provision(name: String, target: ACITarget, progress: @escaping @Sendable (String) -> Void) async throws
     -> ApplyResponse
   {
-    let path = "/subscriptions/\(target.subscriptionID)/resourceGroups/\(target.resourceGroup)"
-    let client = arm(target)
-    let existing = try await azure("reading resource group \(target.resourceGroup)") {
-      try await client.get(path, apiVersion: Self.resourceGroupAPIVersion)
+    let created = try await azure("reading or creating resource group \(target.resourceGroup)") {
+      try await arm(target).ensureResourceGroup(
+        subscription: target.subscriptionID, name: target.resourceGroup, location: target.location,
+        tags: ["managed-by": "berth", "berth.dev/compute-target": name], progress: progress)
     }
-    if existing != nil {
-      return ApplyResponse(message: "resource group \(target.resourceGroup) exists")
-    }
-    progress("creating resource group \(target.resourceGroup) in \(target.location)")
-    _ = try await azure("creating resource group \(target.resourceGroup)") {
-      try await client.put(
-        path, apiVersion: Self.resourceGroupAPIVersion,
-        body: ["location": target.location, "tags": ["managed-by": "berth", "berth.dev/compute-target": name]],
-        progress: progress)
-    }
-    return ApplyResponse(message: "created resource group \(target.resourceGroup) in \(target.location)")
+    return ApplyResponse(
+      message: created
+        ? "created resource group \(target.resourceGroup) in \(target.location)" : "resource group \(target.resourceGroup) exists"
+    )
   }
-
-  static let resourceGroupAPIVersion = "2021-04-01"
 
   /// The target settings a service's outputs recorded (`target.subscription_id`, …).
   static func recordedTarget(_ outputs: Attributes) -> [String: FieldValue] {

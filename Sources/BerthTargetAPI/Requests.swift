@@ -176,6 +176,9 @@ public struct ObserveResponse: Sendable {
   public var backendCalls: Int
   /// What the user should know about this observation (a setting the target could not read back…); shown with the plan.
   public var diagnostics: [Diagnostic]
+  /// The compute target itself, for targets that create it (a managed cluster): missing when it was deleted outside
+  /// Berth, degraded (with what differs in `message`) when it was changed outside Berth; nil when not observed.
+  public var computeTarget: Observation?
 
   public init(
     services: [String: Observation], endpoints: [String: Observation] = [:], backendCalls: Int = 0,
@@ -195,6 +198,9 @@ public enum ApplyOperation: Hashable, Sendable {
   /// Start the new revision, wait for health, then retire the old one.
   case update(ServiceDeployment, previous: Attributes)
   case delete(name: String, previous: Attributes)
+  /// Remove what `provision` created for a compute target (its replacement, or its removal from the manifests);
+  /// `previous` holds its recorded settings and outputs. Targets that create nothing answer without a change.
+  case deprovision(name: String, previous: Attributes)
   /// Create or change an endpoint: its address, auth mode and traffic split (its deployments join it when they deploy).
   case publishEndpoint(EndpointDeployment, previous: Attributes?)
   /// Remove an endpoint whose deployments are already gone.

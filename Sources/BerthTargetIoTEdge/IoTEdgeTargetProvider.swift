@@ -130,6 +130,8 @@ public struct IoTEdgeTargetProvider: TargetProvider {
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     switch request.operation {
+    case .deprovision(let name, _):
+      return ApplyResponse(message: "compute target \(name) forgotten (the IoT Hub and its devices stay)")
     case .provision(let name, let spec):
       let connection = try connection(spec.settings)
       return ApplyResponse(

@@ -2,11 +2,13 @@ import BerthModel
 import BerthTargetAPI
 import Foundation
 
-/// The `kubernetes` compute target (alias `aks`): services run as Deployments in an existing cluster.
+/// The `kubernetes` compute target (alias `aks`): services run as Deployments in a cluster.
 ///
 /// Talks to the Kubernetes REST API directly: server-side apply (`fieldManager=berth`, forced: Berth
 /// owns what it renders), a rollout wait on the Deployment's status, list-by-label observation, and
-/// deletes that wait until the objects are gone. The cluster is attached, never created.
+/// deletes that wait until the objects are gone. A cluster named by a kubeconfig or `api_server` is attached, never
+/// created; one described by cloud settings (`resource_group`, `cluster_resource_id`) is `clusters`' to create or
+/// attach and to connect to.
 public struct KubernetesTargetProvider: TargetProvider {
   /// Where credential variables (`token_env`, registry `username_env`/`password_env`) are read.
   let environment: [String: String]
@@ -14,18 +16,45 @@ public struct KubernetesTargetProvider: TargetProvider {
   /// `validate` runs once per service, but whether a compute target can be reached is the target's answer:
   /// its kubeconfig is read and parsed once per distinct settings, not once per service.
   private let connectionChecks = ConnectionChecks()
+  /// Clusters created or attached through a cloud's API (AKS); nil in builds and tests without one.
+  let clusters: (any ManagedClusters)?
 
-  public init(environment: [String: String] = ProcessInfo.processInfo.environment, timings: KubernetesTimings = .init()) {
+  public init(
+    environment: [String: String] = ProcessInfo.processInfo.environment, timings: KubernetesTimings = .init(),
+    clusters: (any ManagedClusters)? = nil
+  ) {
     self.environment = environment
     self.timings = timings
+    self.clusters = clusters
   }
 
   public var type: ComputeType { .kubernetes }
 
   /// The compute target settings recorded with each service, so a delete can find the cluster without the manifests.
-  static let connectionKeys = ["kubeconfig", "context", "api_server", "token_env", "ca_file", "namespace"]
+  /// The last five are a managed cluster's (`ManagedClusters`).
+  static let connectionKeys = [
+    "kubeconfig", "context", "api_server", "token_env", "ca_file", "namespace", "cluster_resource_id", "subscription_id",
+    "resource_group", "cluster_name", "resource_manager",
+  ]
 
-  func connection(_ settings: [String: FieldValue]) throws -> ClusterConnection {
+  /// The managed-cluster source that owns these settings, if any.
+  func managed(_ settings: [String: FieldValue]) -> (any ManagedClusters)? {
+    guard let clusters, clusters.handles(settings) else { return nil }
+    return clusters
+  }
+
+  /// A compute target's settings as a managed cluster needs them recorded (`cluster_name` written out).
+  func completed(_ spec: ComputeTargetSpec, name: String) -> ComputeTargetSpec {
+    guard let clusters = managed(spec.settings) else { return spec }
+    return ComputeTargetSpec(type: spec.type, settings: clusters.completed(spec.settings, computeTarget: name))
+  }
+
+  func connection(_ settings: [String: FieldValue]) async throws -> ClusterConnection {
+    if let clusters = managed(settings) {
+      var namespace = ClusterConnection.defaultNamespace
+      if case .string(let text)? = settings["namespace"], !text.isEmpty { namespace = text }
+      return try await clusters.connection(settings, namespace: namespace)
+    }
     do {
       return try ClusterConnection.resolve(settings, environment: environment)
     } catch let error as KubernetesError {
@@ -37,7 +66,7 @@ public struct KubernetesTargetProvider: TargetProvider {
   func withClient<T: Sendable>(_ settings: [String: FieldValue], _ body: (KubeClient) async throws -> T) async throws -> T {
     let client: KubeClient
     do {
-      client = try KubeClient(try connection(settings))
+      client = try KubeClient(try await connection(settings))
     } catch let error as KubernetesError {
       throw error.targetError
     }
@@ -60,6 +89,10 @@ public struct KubernetesTargetProvider: TargetProvider {
   /// Settings that contradict each other are errors of `berth validate` already (`SettingsRules`).
   public func validate(_ request: ValidateRequest) -> [Diagnostic] {
     let problem = connectionChecks.problem(with: request.computeTarget.settings) { settings in
+      if let clusters = managed(settings) { return clusters.problem(with: settings) }
+      if clusters == nil, settings["cluster_resource_id"] != nil || settings["resource_group"] != nil {
+        return "this build of Berth cannot reach AKS clusters through Azure Resource Manager"
+      }
       do {
         _ = try ClusterConnection.resolve(settings, environment: environment)
         return nil
@@ -77,7 +110,25 @@ public struct KubernetesTargetProvider: TargetProvider {
 
   // MARK: - Observe
 
-  public func observe(_ request: ObserveRequest) async throws -> ObserveResponse {
+  public func observe(_ original: ObserveRequest) async throws -> ObserveResponse {
+    var request = original
+    request.computeTarget = completed(original.computeTarget, name: original.computeTargetName)
+    var cluster: Observation?
+    if let clusters = managed(request.computeTarget.settings) {
+      let observed = try await clusters.observe(name: request.computeTargetName, settings: request.computeTarget.settings)
+      // A cluster that is gone has no services to list.
+      if observed.health == .missing || (request.services.isEmpty && request.endpoints.isEmpty) {
+        var response = ObserveResponse(services: [:], backendCalls: 1)
+        response.computeTarget = observed
+        if observed.health == .missing {
+          for service in request.services {
+            response.services[service.name] = Observation(health: .missing, message: "its cluster is gone: \(observed.message)")
+          }
+        }
+        return response
+      }
+      cluster = observed
+    }
     var response = try await withClient(request.computeTarget.settings) { client in
       var response = try await BulkObservation(client: client, namespace: client.connection.namespace).run(
         request.services)
@@ -110,17 +161,52 @@ public struct KubernetesTargetProvider: TargetProvider {
         if let value = request.computeTarget.settings[key] { response.services[name]?.attributes["target.\(key)"] = value }
       }
     }
+    if let cluster {
+      response.computeTarget = cluster
+      response.backendCalls += 1
+    }
     return response
   }
 
   // MARK: - Apply
 
-  public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
+  public func apply(_ original: ApplyRequest) async throws -> ApplyResponse {
+    var request = original
+    switch original.operation {
+    case .provision(let name, let spec):
+      request.operation = .provision(name: name, completed(spec, name: name))
+    case .deploy(var deployment):
+      deployment.computeTarget = completed(deployment.computeTarget, name: deployment.computeTargetName)
+      request.operation = .deploy(deployment)
+    case .update(var deployment, let previous):
+      deployment.computeTarget = completed(deployment.computeTarget, name: deployment.computeTargetName)
+      request.operation = .update(deployment, previous: previous)
+    case .publishEndpoint(var endpoint, let previous):
+      endpoint.computeTarget = completed(endpoint.computeTarget, name: endpoint.computeTargetName)
+      request.operation = .publishEndpoint(endpoint, previous: previous)
+    case .delete, .deprovision, .deleteEndpoint:
+      break
+    }
     switch request.operation {
     case .provision(let name, let spec):
-      return try await withClient(spec.settings) { client in
+      var created: ApplyResponse?
+      if let clusters = managed(spec.settings) {
+        created = try await clusters.provision(name: name, settings: spec.settings, progress: request.progress)
+      }
+      let attached = try await withClient(spec.settings) { client in
         try await provision(name: name, client: client, progress: request.progress)
       }
+      guard let created else { return attached }
+      return ApplyResponse(
+        outputs: attached.outputs.merging(created.outputs) { $1 }, message: created.message + "; " + attached.message,
+        diagnostics: created.diagnostics + attached.diagnostics)
+    case .deprovision(let name, let previous):
+      var settings: [String: FieldValue] = [:]
+      for key in Self.connectionKeys { settings[key] = previous[key] }
+      guard let clusters = managed(settings) else {
+        return ApplyResponse(message: "forgotten (Berth does not remove clusters it attached)")
+      }
+      return try await clusters.deprovision(name: name, previous: previous, progress: request.progress)
     case .deploy(let deployment):
       return try await withClient(deployment.computeTarget.settings) { client in
         let response = try await KubernetesRollout(

@@ -36,6 +36,8 @@ public final class InMemoryTargetProvider: TargetProvider, @unchecked Sendable {
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     switch request.operation {
+    case .deprovision(let name, _):
+      return ApplyResponse(message: "forgot \(name)")
     case .provision(let name, _):
       return ApplyResponse(message: "provisioned \(name)")
     case .deploy(let deployment), .update(let deployment, _):

@@ -46,6 +46,8 @@ public final class RecordingTargetProvider: TargetProvider, @unchecked Sendable 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     lock.withLock { _applyRequests.append(request.operation) }
     switch request.operation {
+    case .deprovision(let name, _):
+      return ApplyResponse(message: "forgot \(name)")
     case .provision(let name, _):
       return ApplyResponse(message: "provisioned \(name)")
     case .deploy(let deployment), .update(let deployment, _):

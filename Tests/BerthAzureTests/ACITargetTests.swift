@@ -127,7 +127,7 @@ import Testing
   }
 
   @Test func throttlingIsWaitedOutAndAnInterruptedApplyResumesWithoutASecondPut() async throws {
-    let double = try await ARMDouble(polls: 40)
+    let double = try await ARMDouble(polls: 100)
     defer { Task { await double.stop() } }
     let provider = ACITargetProvider(
       environment: double.environment.merging(["ACR_USER": "u", "ACR_PASSWORD": "p"]) { $1 },
@@ -136,9 +136,11 @@ import Testing
     let deployment = ACISamples.deployment(
       "risk", target: settings, revision: "rev000000001", image: ACISamples.image("a"), settings: ["wait_timeout": .int(60)])
     try double.inject(status: 429, count: 2, retryAfter: "0")
-    // berth is stopped while ARM is still creating the group (the operation takes 40 polls).
+    // berth is stopped as soon as its PUT is accepted, while ARM is still creating the group (100 polls).
     let first = Task { try await provider.apply(ApplyRequest(operation: .deploy(deployment))) }
-    try await Task.sleep(for: .milliseconds(300))
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(20)
+    while (try double.stats()["aci put"] ?? 0) == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
     first.cancel()
     _ = await first.result
     #expect(try double.stats()["fault 429"] == 2)

@@ -13,7 +13,7 @@ import FoundationNetworking
 /// ARM's error codes surfaced, secrets never in a message.
 @Suite(.serialized) struct AzureClientTests {
   static let http = HTTPClient(eventLoopGroupProvider: .singleton)
-  static let path = "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.ContainerService/managedClusters/risk"
+  static let path = "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.Network/publicIPAddresses/risk"
   static let apiVersion = "2023-05-01"
 
   static func environment(_ double: ARMDouble, _ extra: [String: String] = [:]) -> [String: String] {

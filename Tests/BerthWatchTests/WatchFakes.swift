@@ -86,6 +86,8 @@ final class DriftingTarget: TargetProvider, @unchecked Sendable {
       return self.failing
     }
     switch request.operation {
+    case .deprovision(let name, _):
+      return ApplyResponse(message: "forgot \(name)")
     case .provision(let name, _):
       return ApplyResponse(message: "provisioned \(name)")
     case .deploy(let deployment), .update(let deployment, _):

@@ -43,6 +43,8 @@ public struct BatchTargetProvider: TargetProvider {
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     switch request.operation {
+    case .deprovision:
+      return ApplyResponse(message: "nothing to remove (jobs run on this machine)")
     case .provision(let name, _):
       do {
         try FileManager.default.createDirectory(atPath: layout.root, withIntermediateDirectories: true)

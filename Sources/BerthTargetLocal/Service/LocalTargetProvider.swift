@@ -68,6 +68,8 @@ public struct LocalTargetProvider: TargetProvider {
 
   public func apply(_ request: ApplyRequest) async throws -> ApplyResponse {
     switch request.operation {
+    case .deprovision:
+      return ApplyResponse(message: "nothing to remove (services run on this machine)")
     case .provision(let name, _):
       do {
         try FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)

@@ -19,6 +19,9 @@ It follows the published shapes and checks what the client sends:
 - Container groups (container_instances.py): validated, instance views, restart, logs; POST /_double/images
   {"inaccessible": [...], "crashing": [...]}, POST /_double/crash|remove {"path"} change a group outside Berth;
   GET /_double/resource?path=… returns a stored resource with its secrets (what the real service would run).
+- Managed clusters (managed_clusters.py): validated, read-only values computed, listClusterUserCredential with a
+  kubeconfig for the Kubernetes double; POST /_double/aks {"server", "token"} | {"scale": {"path", "count"}} |
+  {"failing": true}.
 - Faults: POST /_double/fail {"status": 429|500|409, "count": N, "code": "…", "retry_after": "0"} makes the next N
   ARM requests answer that; GET /_double/stats counts requests by kind.
 
@@ -37,6 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import container_instances as aci
+import managed_clusters as aks
 
 LOCK = threading.RLock()
 TOKENS = set()
@@ -55,6 +59,8 @@ def issue():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes: without TCP_NODELAY each answer waits out a delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -173,6 +179,11 @@ class Handler(BaseHTTPRequestHandler):
                 problem = aci.validate(parts[-1], body)
                 if problem:
                     return self.arm_error(400, problem[0], problem[1])
+            if aks.is_cluster(key):
+                STATS["aks put"] += 1
+                problem = aks.validate(parts[-1], body, RESOURCES.get(key) if method == "PUT" else None)
+                if problem:
+                    return self.arm_error(400, problem[0], problem[1])
             existed = key in RESOURCES
             resource = dict(RESOURCES.get(key, {})) if method == "PATCH" else {}
             resource.update(body)
@@ -180,9 +191,12 @@ class Handler(BaseHTTPRequestHandler):
             props = dict(resource.get("properties") or {})
             props["provisioningState"] = "Updating" if existed else "Creating"
             resource["properties"] = props
+            if aks.is_cluster(key):
+                aks.decorate(resource, key, parts[3])
             RESOURCES[key] = resource
             operation = str(uuid.uuid4())
-            fail = (body.get("tags") or {}).get("double") == "fail" or (aci.is_group(key) and aci.fails(body))
+            fail = ((body.get("tags") or {}).get("double") == "fail" or (aci.is_group(key) and aci.fails(body))
+                    or (aks.is_cluster(key) and aks.take_failure()))
             OPERATIONS[operation] = {"reads": OPTIONS.polls, "path": key, "fail": fail, "kind": "put"}
             return self.answer(200 if existed else 201, resource, {
                 "Azure-AsyncOperation": f"{self.base()}/_operations/{operation}?api-version={query['api-version'][0]}",
@@ -203,13 +217,12 @@ class Handler(BaseHTTPRequestHandler):
                 STATS["aci restart"] += 1
                 aci.restart(group, group.get("location", ""))
                 return self.answer(204)
-            if path.endswith("/listClusterUserCredential"):
+            if key.endswith("/listclusterusercredential") and aks.is_cluster(key.rsplit("/", 1)[0]):
                 cluster = RESOURCES.get(key.rsplit("/", 1)[0])
                 if cluster is None:
-                    return self.arm_error(404, "ResourceNotFound", "cluster not found")
-                kubeconfig = f"apiVersion: v1\nkind: Config\nclusters: [{{name: {cluster['name']}, cluster: {{server: 'https://{cluster['name']}.hcp.example'}}}}]\n"
-                import base64
-                return self.answer(200, {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]})
+                    return self.arm_error(404, "ResourceNotFound", f"The Resource '{path.rsplit('/', 1)[0]}' was not found.")
+                STATS["aks credential"] += 1
+                return self.answer(200, aks.credential(cluster))
             return self.arm_error(404, "NotFound", "no such action")
         self.arm_error(405, "MethodNotAllowed", method)
 
@@ -274,6 +287,18 @@ class Handler(BaseHTTPRequestHandler):
                     aci.crash(RESOURCES[target])
                 else:
                     RESOURCES.pop(target)
+            return self.answer(200, {})
+        if url.path == "/_double/aks" and method == "POST":
+            spec = json.loads(self.body() or b"{}")
+            with LOCK:
+                if "server" in spec:
+                    aks.KUBE.update({"server": spec["server"], "token": spec["token"]})
+                if spec.get("failing"):
+                    aks.FAILING.add("next")
+                if "scale" in spec:
+                    cluster = RESOURCES.get(spec["scale"]["path"].lower())
+                    if cluster is None or not aks.scale(cluster, spec["scale"]["count"]):
+                        return self.answer(404, {})
             return self.answer(200, {})
         if url.path == "/_double/resource" and method == "GET":
             with LOCK:
