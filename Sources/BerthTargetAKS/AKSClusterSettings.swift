@@ -40,6 +40,17 @@ public struct AKSClusterSettings: Hashable, Sendable {
     settings["cluster_resource_id"] != nil || settings["resource_group"] != nil
   }
 
+  /// Only where the cluster is (what services record to reach it later: subscription, group, name, Resource Manager),
+  /// without the fields that describe a cluster to create.
+  public static func locate(_ settings: [String: FieldValue], name: String) throws -> AKSClusterSettings {
+    guard settings["cluster_resource_id"] == nil else { return try resolve(settings, name: name) }
+    var located = settings
+    if located["location"] == nil { located["location"] = .string("(recorded elsewhere)") }
+    located["agent_count"] = nil
+    located["cluster_purpose"] = nil
+    return try resolve(located, name: name)
+  }
+
   /// Reads the settings of compute target `name`; what is missing or malformed is an error naming the field.
   public static func resolve(_ settings: [String: FieldValue], name: String) throws -> AKSClusterSettings {
     func text(_ key: String) -> String? {

@@ -123,9 +123,7 @@ public struct AKSClusters: ManagedClusters {
   public func deprovision(name: String, previous: Attributes, progress: @escaping @Sendable (String) -> Void)
     async throws -> ApplyResponse
   {
-    var settings = previous
-    settings["namespace"] = nil
-    let cluster = try AKSClusterSettings.resolve(settings, name: name)
+    let cluster = try AKSClusterSettings.locate(previous, name: name)
     guard cluster.creates else {
       return ApplyResponse(message: "forgotten AKS cluster \(cluster.clusterName) (attached, so left running)")
     }
@@ -169,7 +167,7 @@ public struct AKSClusters: ManagedClusters {
   // MARK: - Connect
 
   public func connection(_ settings: [String: FieldValue], namespace: String) async throws -> ClusterConnection {
-    let cluster = try AKSClusterSettings.resolve(settings, name: "cluster")
+    let cluster = try AKSClusterSettings.locate(settings, name: "cluster")
     if var known = connections.withLockedValue({ $0[cluster.resourceID] }) {
       known.namespace = namespace
       return known
