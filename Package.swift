@@ -82,7 +82,7 @@ let package = Package(
       name: "BerthTargetAKS",
       dependencies: [
         "BerthAzure", "BerthModel", "BerthTargetAPI", "BerthTargetKubernetes",
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),

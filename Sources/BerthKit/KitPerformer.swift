@@ -141,9 +141,10 @@ struct KitPerformer: ActionPerforming {
       messages.append(response.message)
     }
     guard action.kind == .provision || action.kind == .replace else { return ActionResult(message: "recorded") }
-    guard let resource = graph[action.address], case .computeTarget(let spec) = resource.spec else {
+    guard let resource = graph[action.address], case .computeTarget(var spec) = resource.spec else {
       throw TargetError("\(action.address) is not declared any more; plan again")
     }
+    spec.registry = graph.workspace?.registry
     let response = try await targets.provider(for: spec.type).apply(
       ApplyRequest(operation: .provision(name: action.address.name, spec), progress: context.progress))
     return ActionResult(

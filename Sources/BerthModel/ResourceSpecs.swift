@@ -101,10 +101,14 @@ public struct ComputeTargetSpec: Hashable, Sendable {
   public var type: ComputeType
   /// Type-specific settings (`namespace`, `kubeconfig`, `context`, `api_server`, …) by manifest name.
   public var settings: [String: FieldValue]
+  /// The Workspace registry the target's images come from, filled in when the target is provisioned (an AKS cluster
+  /// Berth creates is given pull rights on it); not part of the manifest's compute target.
+  public var registry: RegistryReference?
 
-  public init(type: ComputeType, settings: [String: FieldValue] = [:]) {
+  public init(type: ComputeType, settings: [String: FieldValue] = [:], registry: RegistryReference? = nil) {
     self.type = type
     self.settings = settings
+    self.registry = registry
   }
 
   public func string(_ key: String) -> String? {

@@ -70,8 +70,29 @@ public struct AKSClusters: ManagedClusters {
 
   // MARK: - Provision
 
-  public func provision(name: String, settings: [String: FieldValue], progress: @escaping @Sendable (String) -> Void)
-    async throws -> ApplyResponse
+  public func provision(
+    name: String, settings: [String: FieldValue], registry: RegistryReference?,
+    progress: @escaping @Sendable (String) -> Void
+  ) async throws -> ApplyResponse {
+    var response = try await createOrUpdate(name: name, settings: settings, progress: progress)
+    // Only a cluster Berth created gets pull rights from Berth; an attached one is its owner's to configure.
+    guard let registry, let resource = response.resource, AKSClusterSettings.describesCluster(settings),
+      settings["cluster_resource_id"] == nil
+    else { return response.answer }
+    let cluster = try AKSClusterSettings.resolve(settings, name: name)
+    let outcome = await RegistryAttachment(client: arm(cluster), cluster: cluster).attach(
+      registry: registry, clusterResource: resource, computeTarget: name)
+    if let granted = outcome.granted {
+      progress(granted)
+      response.answer.outputs["registry_access"] = .string("AcrPull on \(registry.address)")
+    }
+    if let warning = outcome.warning { response.answer.diagnostics.append(warning) }
+    return response.answer
+  }
+
+  /// The cluster created, updated or found as declared, with its resource as ARM last returned it.
+  func createOrUpdate(name: String, settings: [String: FieldValue], progress: @escaping @Sendable (String) -> Void)
+    async throws -> (answer: ApplyResponse, resource: [String: Any]?)
   {
     let cluster = try AKSClusterSettings.resolve(settings, name: name)
     let client = arm(cluster)
@@ -79,7 +100,9 @@ public struct AKSClusters: ManagedClusters {
       guard let existing = try await read(cluster, client) else {
         throw TargetError("AKS cluster \(cluster.resourceID) (cluster_resource_id) does not exist")
       }
-      return ApplyResponse(outputs: outputs(existing, cluster), message: "AKS cluster \(cluster.clusterName) attached")
+      return (
+        ApplyResponse(outputs: outputs(existing, cluster), message: "AKS cluster \(cluster.clusterName) attached"), existing
+      )
     }
     let location = cluster.location ?? ""
     _ = try await azure("reading or creating resource group \(cluster.resourceGroup)") {
@@ -96,7 +119,10 @@ public struct AKSClusters: ManagedClusters {
     if let existing, ManagedClusterRenderer.provisioningState(existing) != "Failed",
       ManagedClusterRenderer.differences(existing, cluster).isEmpty
     {
-      return ApplyResponse(outputs: outputs(existing, cluster), message: "AKS cluster \(cluster.clusterName) is as declared")
+      return (
+        ApplyResponse(outputs: outputs(existing, cluster), message: "AKS cluster \(cluster.clusterName) is as declared"),
+        existing
+      )
     }
     if let existing, let found = existing["location"] as? String, let location = cluster.location,
       ManagedClusterRenderer.normalisedLocation(found) != ManagedClusterRenderer.normalisedLocation(location)
@@ -115,9 +141,12 @@ public struct AKSClusters: ManagedClusters {
         body: ManagedClusterRenderer.body(cluster, computeTarget: name), progress: progress)
     }
     connections.withLockedValue { $0[cluster.resourceID] = nil }
-    return ApplyResponse(
-      outputs: outputs(made, cluster),
-      message: "\(existing == nil ? "created" : "updated") AKS cluster \(cluster.clusterName) in \(cluster.resourceGroup)")
+    return (
+      ApplyResponse(
+        outputs: outputs(made, cluster),
+        message: "\(existing == nil ? "created" : "updated") AKS cluster \(cluster.clusterName) in \(cluster.resourceGroup)"),
+      made
+    )
   }
 
   public func deprovision(name: String, previous: Attributes, progress: @escaping @Sendable (String) -> Void)

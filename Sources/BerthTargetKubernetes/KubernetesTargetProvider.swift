@@ -46,7 +46,8 @@ public struct KubernetesTargetProvider: TargetProvider {
   /// A compute target's settings as a managed cluster needs them recorded (`cluster_name` written out).
   func completed(_ spec: ComputeTargetSpec, name: String) -> ComputeTargetSpec {
     guard let clusters = managed(spec.settings) else { return spec }
-    return ComputeTargetSpec(type: spec.type, settings: clusters.completed(spec.settings, computeTarget: name))
+    return ComputeTargetSpec(
+      type: spec.type, settings: clusters.completed(spec.settings, computeTarget: name), registry: spec.registry)
   }
 
   func connection(_ settings: [String: FieldValue]) async throws -> ClusterConnection {
@@ -191,7 +192,8 @@ public struct KubernetesTargetProvider: TargetProvider {
     case .provision(let name, let spec):
       var created: ApplyResponse?
       if let clusters = managed(spec.settings) {
-        created = try await clusters.provision(name: name, settings: spec.settings, progress: request.progress)
+        created = try await clusters.provision(
+          name: name, settings: spec.settings, registry: spec.registry, progress: request.progress)
       }
       let attached = try await withClient(spec.settings) { client in
         try await provision(name: name, client: client, progress: request.progress)

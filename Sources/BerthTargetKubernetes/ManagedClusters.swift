@@ -14,10 +14,12 @@ public protocol ManagedClusters: Sendable {
   func completed(_ settings: [String: FieldValue], computeTarget name: String) -> [String: FieldValue]
   /// What is wrong with the settings, without IO (nil: they resolve).
   func problem(with settings: [String: FieldValue]) -> String?
-  /// Creates or updates the cluster the settings describe (or checks that an attached one exists); the outputs say
-  /// which cloud resource it is (`resource_id`).
-  func provision(name: String, settings: [String: FieldValue], progress: @escaping @Sendable (String) -> Void)
-    async throws -> ApplyResponse
+  /// Creates or updates the cluster the settings describe (or checks that an attached one exists), and lets it pull
+  /// from `registry` where the cloud can grant that; the outputs say which cloud resource it is (`resource_id`).
+  func provision(
+    name: String, settings: [String: FieldValue], registry: RegistryReference?,
+    progress: @escaping @Sendable (String) -> Void
+  ) async throws -> ApplyResponse
   /// Removes a cluster that `provision` created (a replace, or the compute target destroyed); `previous` holds its
   /// recorded settings and outputs. An attached cluster is left alone.
   func deprovision(name: String, previous: Attributes, progress: @escaping @Sendable (String) -> Void)

@@ -283,3 +283,53 @@ import FoundationNetworking
       ])?.contains("must use https") == true)
   }
 }
+
+/// The Workspace registry attached to a cluster Berth creates, as `az aks update --attach-acr` does.
+@Suite(.serialized) struct AKSRegistryAttachmentTests {
+  static let registryPath =
+    "/subscriptions/\(ACISamples.subscription)/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/mlregistry"
+
+  @Test func theKubeletIdentityGetsAcrPullOnceAndOtherRegistriesDrawAWarning() async throws {
+    let doubles = try await AKSClusterTests.Doubles.start(polls: 0)
+    defer { Task { await doubles.stop() } }
+    try doubles.arm.control(
+      "POST", "resource",
+      body:
+        #"{"path": "\#(Self.registryPath)", "resource": {"location": "westeurope", "type": "Microsoft.ContainerRegistry/registries", "properties": {"loginServer": "mlregistry.azurecr.io"}}}"#
+    )
+    let provider = AKSClusterTests.provider(doubles.arm)
+    let spec = ComputeTargetSpec(
+      type: .kubernetes, settings: AKSClusterTests.settings(doubles.arm),
+      registry: RegistryReference(address: "MLRegistry.azurecr.io"))
+    let lines = FlowLines()
+    let first = try await provider.apply(
+      ApplyRequest(operation: .provision(name: "aks-prod", spec), progress: { lines.add($0) }))
+    #expect(lines.all.contains("granted AcrPull on mlregistry.azurecr.io to the cluster's kubelet identity"))
+    #expect(first.outputs["registry_access"] == .string("AcrPull on MLRegistry.azurecr.io"))
+    #expect(first.diagnostics.isEmpty)
+    // The assignment as ARM holds it: AcrPull for the kubelet identity (not the cluster's own identity) on the registry.
+    #expect(try doubles.arm.stats()["role 7f951dda-4ed3-4680-a7ca-43fe172d538d for kubelet of aks-prod"] == 1)
+    #expect(try doubles.arm.stats()["role assignment put"] == 1)
+
+    // Applied again: the assignment is found by its name, nothing is PUT.
+    let second = try await provider.apply(ApplyRequest(operation: .provision(name: "aks-prod", spec)))
+    #expect(second.diagnostics.isEmpty)
+    #expect(try doubles.arm.stats()["role assignment put"] == 1)
+
+    // A registry that is not an ACR of the subscription: the cluster is fine, the user is told what to do.
+    let elsewhere = ComputeTargetSpec(
+      type: .kubernetes, settings: AKSClusterTests.settings(doubles.arm),
+      registry: RegistryReference(address: "otherteam.azurecr.io"))
+    let warned = try await provider.apply(ApplyRequest(operation: .provision(name: "aks-prod", elsewhere)))
+    #expect(
+      warned.diagnostics.map(\.message) == [
+        "compute target 'aks-prod': cannot give AKS cluster aks-prod pull rights on otherteam.azurecr.io: it is not a registry of subscription \(ACISamples.subscription)"
+      ])
+    // Not an ACR at all: nothing to grant, nothing said.
+    let plain = ComputeTargetSpec(
+      type: .kubernetes, settings: AKSClusterTests.settings(doubles.arm),
+      registry: RegistryReference(address: "registry.example.com:5000"))
+    #expect(try await provider.apply(ApplyRequest(operation: .provision(name: "aks-prod", plain))).diagnostics.isEmpty)
+    #expect(try doubles.arm.stats()["role assignment put"] == 1)
+  }
+}

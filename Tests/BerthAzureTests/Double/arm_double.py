@@ -18,7 +18,8 @@ It follows the published shapes and checks what the client sends:
   Location says 202 until done, then 204. GET of a missing resource: 404 ResourceNotFound.
 - Container groups (container_instances.py): validated, instance views, restart, logs; POST /_double/images
   {"inaccessible": [...], "crashing": [...]}, POST /_double/crash|remove {"path"} change a group outside Berth;
-  GET /_double/resource?path=… returns a stored resource with its secrets (what the real service would run).
+  GET /_double/resource?path=… returns a stored resource with its secrets (what the real service would run);
+  POST /_double/resource {"path", "resource"} stores one as it is (a registry someone else created).
 - Managed clusters (managed_clusters.py): validated, read-only values computed, listClusterUserCredential with a
   kubeconfig for the Kubernetes double; POST /_double/aks {"server", "token"} | {"scale": {"path", "count"}} |
   {"failing": true}.
@@ -30,6 +31,7 @@ Usage: arm_double.py --tenant T --client-id C --client-secret S [--federated-tok
 """
 import argparse
 import json
+import re
 import secrets
 import sys
 import threading
@@ -153,6 +155,13 @@ class Handler(BaseHTTPRequestHandler):
             if text is None:
                 return self.arm_error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
             return self.answer(200, {"content": text})
+        if method == "GET" and key.endswith("/providers/microsoft.containerregistry/registries") and key.count("/") == 5:
+            # The subscription's registries (one page: the double never holds enough for a nextLink).
+            prefix = key.split("/providers/")[0] + "/resourcegroups/"
+            with LOCK:
+                found = [r for k, r in RESOURCES.items()
+                         if k.startswith(prefix) and "/providers/microsoft.containerregistry/registries/" in k and k.count("/") == 8]
+            return self.answer(200, {"value": found})
         if method == "GET":
             with LOCK:
                 # Operations run on ARM's side whether or not anyone polls them: a read of the resource lets its
@@ -171,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(self.body() or b"{}")
             except ValueError:
                 return self.arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+            if "/providers/microsoft.authorization/roleassignments/" in key and method == "PUT":
+                return self.role_assignment(path, key, body)
             if method == "PUT" and "location" not in body:
                 return self.arm_error(400, "LocationRequired", "The location property is required for this definition.")
             parts = path.strip("/").split("/")
@@ -225,6 +236,36 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(200, aks.credential(cluster))
             return self.arm_error(404, "NotFound", "no such action")
         self.arm_error(405, "MethodNotAllowed", method)
+
+    def role_assignment(self, path, key, body):
+        """Microsoft.Authorization/roleAssignments PUT (synchronous: 201 with the assignment), as published: the name
+        is a GUID, roleDefinitionId and principalId are required, one principal holds a role on a scope once."""
+        STATS["role assignment put"] += 1
+        name = path.rsplit("/", 1)[1]
+        if not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", name):
+            return self.arm_error(400, "InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.")
+        props = body.get("properties") or {}
+        role, principal = props.get("roleDefinitionId", ""), props.get("principalId")
+        if not re.fullmatch(r"(/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/[0-9a-fA-F-]{36}", role) or not principal:
+            return self.arm_error(400, "InvalidRoleDefinitionId" if principal else "PrincipalNotFound",
+                                  "roleDefinitionId and principalId are required.")
+        if principal not in aks.PRINCIPALS:
+            return self.arm_error(400, "PrincipalNotFound", f"Principal {principal} does not exist in the directory {OPTIONS.tenant}.")
+        if props.get("principalType", "User") not in ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device"):
+            return self.arm_error(400, "InvalidPrincipalType", f"principalType {props.get('principalType')} is not valid.")
+        scope = key.split("/providers/microsoft.authorization/")[0]
+        with LOCK:
+            for other_key, other in RESOURCES.items():
+                other_props = other.get("properties") or {}
+                if (other_key != key and other_key.startswith(scope + "/providers/microsoft.authorization/roleassignments/")
+                        and other_props.get("principalId") == principal
+                        and other_props.get("roleDefinitionId", "").lower().endswith(role.lower().rsplit("/", 1)[1])):
+                    return self.arm_error(409, "RoleAssignmentExists", "The role assignment already exists.")
+            resource = {"id": path, "name": name, "type": "Microsoft.Authorization/roleAssignments",
+                        "properties": dict(props, scope=path.split("/providers/Microsoft.Authorization/")[0])}
+            RESOURCES[key] = resource
+            STATS[f"role {role.rsplit('/', 1)[1]} for {aks.PRINCIPALS[principal]}"] += 1
+        return self.answer(201, resource)
 
     def operation(self, operation, query):
         with LOCK:
@@ -299,6 +340,11 @@ class Handler(BaseHTTPRequestHandler):
                     cluster = RESOURCES.get(spec["scale"]["path"].lower())
                     if cluster is None or not aks.scale(cluster, spec["scale"]["count"]):
                         return self.answer(404, {})
+            return self.answer(200, {})
+        if url.path == "/_double/resource" and method == "POST":
+            spec = json.loads(self.body() or b"{}")
+            with LOCK:
+                RESOURCES[spec["path"].lower()] = dict(spec["resource"], id=spec["path"], name=spec["path"].rsplit("/", 1)[1])
             return self.answer(200, {})
         if url.path == "/_double/resource" and method == "GET":
             with LOCK:

@@ -22,6 +22,7 @@ VERSIONS = ["1.28.9", "1.29.4", "1.30.0", "1.30.3"]
 DEFAULT_VERSION = "1.30.0"
 KUBE = {"server": "https://127.0.0.1:1", "token": "unset"}
 FAILING = set()  # "next" while the next PUT must fail
+PRINCIPALS = {}  # object id -> what it is ("kubelet of NAME", "identity of NAME"): the directory's service principals
 
 
 def is_cluster(key):
@@ -95,8 +96,10 @@ def decorate(resource, key, subscription_group):
     props["identityProfile"] = {"kubeletidentity": {
         "resourceId": f"/subscriptions/x/resourceGroups/{props['nodeResourceGroup']}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}-agentpool",
         "clientId": digest[8:16] + "-client", "objectId": digest[16:24] + "-object"}}
+    PRINCIPALS[digest[16:24] + "-object"] = f"kubelet of {name}"
     if (resource.get("identity") or {}).get("type") == "SystemAssigned":
         resource["identity"]["principalId"] = digest[24:32] + "-principal"
+        PRINCIPALS[digest[24:32] + "-principal"] = f"identity of {name}"
         resource["identity"]["tenantId"] = "7f1c1a8e-tenant"
 
 
