@@ -107,7 +107,7 @@ let package = Package(
       name: "BerthKit",
       dependencies: [
         "BerthModel", "BerthManifest", "BerthGraph", "BerthState", "BerthStateSQLite", "BerthStatePostgres", "BerthPlan",
-        "BerthApply",
+        "BerthApply", "BerthAzure",
         "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthTargetBatch", "BerthTargetACI",
         "BerthTargetAKS", "BerthTargetIoTEdge", "BerthImage",
         "BerthModelStore",
@@ -174,7 +174,7 @@ let package = Package(
       name: "BerthImageTests",
       dependencies: [
         "BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit", "BerthApply", "BerthModel", "BerthPlan",
-        "BerthState", "BerthPythonSpec",
+        "BerthState", "BerthPythonSpec", "BerthAzure",
       ],
       exclude: ["Snapshots"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthStateSQLite", "BerthTesting", "BerthModel"]),

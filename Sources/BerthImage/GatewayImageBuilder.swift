@@ -18,6 +18,8 @@ public struct GatewayImageBuilder: GatewayImageBuilding {
 
   public var cacheDirectory: String
   public var environment: [String: String]
+  /// Azure AD access to Azure Container Registries without credentials (`ACRTokenExchange`); nil: none.
+  public var registryExchange: ACRTokenExchange? = nil
   public var http: HTTPClient
   /// The `berth` executable `buildGatewayImage` puts in the image.
   public var binary: String
@@ -62,12 +64,12 @@ public struct GatewayImageBuilder: GatewayImageBuilding {
   public func build(_ request: Request, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws
     -> ContainerImage
   {
-    let credentials = CredentialSource(environment: environment)
+    var credentials = CredentialSource(environment: environment)
+    credentials.exchange = registryExchange
     let destination = try Destination(request.registry, repository: request.repository)
     let target = RegistryClient(
       host: destination.host, insecure: request.registry.insecure,
-      credentials: try credentials.credentials(
-        for: destination.host, usernameEnv: request.registry.usernameEnv, passwordEnv: request.registry.passwordEnv))
+      credentials: try await credentials.resolve(request.registry, host: destination.host))
     guard let baseReference = ImageReference(parsing: request.baseImage) else {
       throw ImageBuildError("base image '\(request.baseImage)' is not an image reference")
     }
@@ -76,9 +78,8 @@ public struct GatewayImageBuilder: GatewayImageBuilding {
       ? target
       : RegistryClient(
         host: baseReference.apiHost, insecure: request.baseImageRegistry?.insecure ?? false,
-        credentials: try credentials.credentials(
-          for: baseReference.registry, usernameEnv: request.baseImageRegistry?.usernameEnv,
-          passwordEnv: request.baseImageRegistry?.passwordEnv))
+        credentials: try await credentials.resolve(
+          request.baseImageRegistry ?? RegistryReference(address: baseReference.registry), host: baseReference.registry))
     progress("reading base image \(request.baseImage)…")
     let base = try await BaseImage.resolve(baseReference, client: baseClient)
     guard base.platform.os == "linux", base.platform.architecture == "amd64" else {

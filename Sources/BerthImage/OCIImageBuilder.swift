@@ -10,6 +10,8 @@ public struct OCIImageBuilder: ImageBuilding {
   /// Layer cache and uv scratch space, e.g. `<workspace>/.berth/images`.
   public var cacheDirectory: String
   public var environment: [String: String]
+  /// Azure AD access to Azure Container Registries without credentials (`ACRTokenExchange`); nil: none.
+  public var registryExchange: ACRTokenExchange? = nil
   /// The uv executable and a real Python interpreter for it to resolve with (not a pyenv shim; `nil` lets uv choose).
   /// Called only when a dependencies layer must be built.
   public var locateTools: @Sendable () throws -> (uv: String, python: String?)
@@ -55,14 +57,14 @@ public struct OCIImageBuilder: ImageBuilding {
         "environment '\(deployment.environmentName)' asks for 'solver: conda', which only the local target supports; image dependencies are installed with uv"
       )
     }
-    let credentials = CredentialSource(environment: environment)
+    var credentials = CredentialSource(environment: environment)
+    credentials.exchange = registryExchange
 
     // Where the image goes.
     let destination = try Destination(request.registry, repository: request.repository)
     let target = RegistryClient(
       host: destination.host, insecure: request.registry.insecure,
-      credentials: try credentials.credentials(
-        for: destination.host, usernameEnv: request.registry.usernameEnv, passwordEnv: request.registry.passwordEnv))
+      credentials: try await credentials.resolve(request.registry, host: destination.host))
 
     // The base image, by manifest and config only.
     let baseText = request.baseImage ?? "python:\(spec.pythonVersion ?? "3.11")-slim"
@@ -75,9 +77,8 @@ public struct OCIImageBuilder: ImageBuilding {
       ? target
       : RegistryClient(
         host: baseReference.apiHost, insecure: request.baseImageRegistry?.insecure ?? false,
-        credentials: try credentials.credentials(
-          for: baseReference.registry, usernameEnv: request.baseImageRegistry?.usernameEnv,
-          passwordEnv: request.baseImageRegistry?.passwordEnv))
+        credentials: try await credentials.resolve(
+          request.baseImageRegistry ?? RegistryReference(address: baseReference.registry), host: baseReference.registry))
     progress("reading base image \(baseText)…")
     let base = try await BaseImage.resolve(baseReference, client: baseClient)
     let pythonVersion = try Self.pythonVersion(spec: spec, base: base)

@@ -1,3 +1,4 @@
+import BerthModel
 import Foundation
 
 /// A user name and secret for one registry. `description` never shows the secret.
@@ -21,6 +22,8 @@ public struct CredentialSource: Sendable {
   public var environment: [String: String]
   /// The docker config file to read (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json` by default).
   public var dockerConfigPath: String?
+  /// Azure AD credentials for Azure Container Registries that neither variables nor the docker config cover.
+  public var exchange: ACRTokenExchange?
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment, dockerConfigPath: String? = nil) {
     self.environment = environment
@@ -45,6 +48,21 @@ public struct CredentialSource: Sendable {
       return RegistryCredentials(username: environment[usernameEnv]!, password: environment[passwordEnv]!)
     }
     return dockerConfig(for: host)
+  }
+
+  /// Credentials for a registry Berth pushes to or reads from: `credentials(for:)`, else, for an Azure Container
+  /// Registry (or any registry with `azure_ad: true`), an Azure AD token exchanged for a refresh token.
+  public func resolve(_ registry: RegistryReference, host: String) async throws -> RegistryCredentials? {
+    if let found = try credentials(for: host, usernameEnv: registry.usernameEnv, passwordEnv: registry.passwordEnv) {
+      return found
+    }
+    let wantsAzureAD = registry.azureAD ?? ACRTokenExchange.isACR(host)
+    guard wantsAzureAD else { return nil }
+    guard let exchange else {
+      throw RegistryError.configuration(
+        "registry '\(host)' wants Azure AD credentials, which this build cannot get; set username_env/password_env")
+    }
+    return try await exchange.credentials(for: host, insecure: registry.insecure)
   }
 
   /// The `auths` entry of the docker config for `host` (`auth` as base64 `user:password`, or `username`/`password`).

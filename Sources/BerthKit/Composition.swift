@@ -1,3 +1,4 @@
+import BerthAzure
 import BerthImage
 import BerthModel
 import BerthState
@@ -41,19 +42,37 @@ public enum Composition {
       ],
       environmentBuilder: LocalEnvironmentBuilder(cacheDirectory: workspace.environmentCache),
       imageBuilder: imageBuilder(for: workspace),
-      gatewayImageBuilder: GatewayImageBuilder(
-        cacheDirectory: workspace.imageCache, binary: gatewayBinary ?? GatewayImageBuilder.runningExecutable()))
+      gatewayImageBuilder: {
+        var builder = GatewayImageBuilder(
+          cacheDirectory: workspace.imageCache, binary: gatewayBinary ?? GatewayImageBuilder.runningExecutable())
+        builder.registryExchange = registryExchange()
+        return builder
+      }())
+  }
+
+  /// Azure AD access to Azure Container Registries, with the credential Azure's SDKs would pick on this machine
+  /// (`DefaultAzureCredential`, Resource Manager's scope, as `az acr login` exchanges it).
+  public static func registryExchange(
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> ACRTokenExchange {
+    let cloud = AzureCloud.from(environment: environment)
+    let credential = DefaultAzureCredential.from(environment: environment, cloud: cloud, http: ARMClient.sharedHTTP)
+    return ACRTokenExchange(tenant: environment["AZURE_TENANT_ID"]) {
+      try await credential.token(scope: cloud.resourceManagerScope).value
+    }
   }
 
   /// The daemonless OCI image builder; layers are cached in `<workspace>/.berth/images`, uv comes from the environment cache.
   public static func imageBuilder(for workspace: Workspace) -> OCIImageBuilder {
     let uv = UVProvisioning(cacheDirectory: workspace.environmentCache)
-    return OCIImageBuilder(
+    var builder = OCIImageBuilder(
       cacheDirectory: workspace.imageCache,
       locateTools: {
         let found = try uv.locate()
         return (found.uv, found.python)
       }, releaseDates: SimpleIndexReleaseDates(cacheDirectory: workspace.environmentCache + "/.release-dates"))
+    builder.registryExchange = registryExchange()
+    return builder
   }
 
   /// The path of the running executable, for commands that start Berth again (the gateway).

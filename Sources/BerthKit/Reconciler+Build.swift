@@ -86,7 +86,8 @@ extension Reconciler {
         "the gateway image needs a registry but no Workspace names one\n  hint: add `registry: {address: …}` to a Workspace spec")
     }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
-    let builder = GatewayImageBuilder(cacheDirectory: workspace.imageCache)
+    var builder = GatewayImageBuilder(cacheDirectory: workspace.imageCache)
+    builder.registryExchange = Composition.registryExchange()
     do {
       return try await builder.build(
         GatewayImageBuilder.Request(

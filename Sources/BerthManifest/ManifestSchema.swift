@@ -41,6 +41,9 @@ public enum ManifestSchema {
     FieldSchema("username_env", .string(.environmentVariable), "Environment variable holding the user name."),
     FieldSchema("password_env", .string(.environmentVariable), "Environment variable holding the password or token."),
     FieldSchema("insecure", .boolean, "Use plain HTTP (local test registries only)."),
+    FieldSchema(
+      "azure_ad", .boolean,
+      "Get access by exchanging an Azure AD token (default: true for *.azurecr.io without username_env/password_env)."),
   ])
 
   public static let livenessProbe = ObjectSchema([

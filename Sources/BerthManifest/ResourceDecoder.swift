@@ -109,7 +109,8 @@ struct ResourceDecoder {
     guard let node, let address = node["address"]?.stringValue else { return nil }
     return RegistryReference(
       address: address, usernameEnv: node["username_env"]?.stringValue,
-      passwordEnv: node["password_env"]?.stringValue, insecure: bool(node["insecure"]) ?? false)
+      passwordEnv: node["password_env"]?.stringValue, insecure: bool(node["insecure"]) ?? false,
+      azureAD: bool(node["azure_ad"]))
   }
 
   private func strings(_ node: ManifestNode?) -> [String] {

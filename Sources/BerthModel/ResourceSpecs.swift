@@ -39,12 +39,17 @@ public struct RegistryReference: Hashable, Sendable {
   public var usernameEnv: String?
   public var passwordEnv: String?
   public var insecure: Bool
+  /// Exchange an Azure AD token for access (`azure_ad`); nil: only for Azure Container Registries without credentials.
+  public var azureAD: Bool?
 
-  public init(address: String, usernameEnv: String? = nil, passwordEnv: String? = nil, insecure: Bool = false) {
+  public init(
+    address: String, usernameEnv: String? = nil, passwordEnv: String? = nil, insecure: Bool = false, azureAD: Bool? = nil
+  ) {
     self.address = address
     self.usernameEnv = usernameEnv
     self.passwordEnv = passwordEnv
     self.insecure = insecure
+    self.azureAD = azureAD
   }
 }
 

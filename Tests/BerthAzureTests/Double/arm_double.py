@@ -310,6 +310,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = parse_qs(url.query)
         parts = url.path.strip("/").split("/")
+        if url.path == "/_double/verify" and method == "GET":
+            # Another test server (the registry's token service) asks whether an access token is one this double issued.
+            return self.answer(200 if query.get("token", [""])[0] in TOKENS else 401, {})
         if url.path == "/_double/stats":
             return self.answer(200, dict(STATS))
         if url.path == "/_double/images" and method == "POST":
