@@ -74,7 +74,7 @@ let package = Package(
     .target(
       name: "BerthTargetACI",
       dependencies: [
-        "BerthAzure", "BerthModel", "BerthTargetAPI",
+        "BerthAzure", "BerthModel", "BerthTargetAPI", "BerthGateway", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]),
@@ -180,7 +180,10 @@ let package = Package(
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthStateSQLite", "BerthTesting", "BerthModel"]),
     .testTarget(
       name: "BerthStatePostgresTests", dependencies: ["BerthStatePostgres", "BerthState", "BerthTesting", "BerthModel"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["berth", "BerthTesting", "BerthTargetLocal"], exclude: ["Snapshots"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["berth", "BerthTesting", "BerthTargetLocal", "BerthTargetACI", "BerthTargetAPI", "BerthModel"],
+      exclude: ["Snapshots"]),
     .testTarget(
       name: "BerthTargetKubernetesTests",
       dependencies: [

@@ -185,7 +185,10 @@ struct KitPerformer: ActionPerforming {
         let image = try await ImageBuild(graph: graph, targets: targets).build(built, progress: context.progress)
         built.image = image.image
         // A service with its own key check in a cluster gets its own gateway, and so a gateway image.
-        if built.computeTarget.type == .kubernetes, built.wantsOwnAuth, built.computeTarget.settings["gateway_image"] == nil {
+        // On aci, the gateway is a second container of the group.
+        if built.computeTarget.type == .kubernetes || built.computeTarget.type == .aci, built.wantsOwnAuth,
+          built.computeTarget.settings["gateway_image"] == nil
+        {
           built.gatewayImage = try await gatewayImage(for: built.computeTarget, context)
         }
         deployment = built

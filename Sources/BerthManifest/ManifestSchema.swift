@@ -156,6 +156,9 @@ public enum ManifestSchema {
           "resource_manager", .string(),
           "aci, aks: Azure Resource Manager URL (default https://management.azure.com; sovereign clouds, tests)."),
         FieldSchema(
+          "auth_secret_env", .string(.environmentVariable),
+          "aci: variable holding the secret the gateway keys of services with auth are derived from (never recorded)."),
+        FieldSchema(
           "cluster_resource_id", .string(),
           "aks: the ARM id of an existing cluster to attach (instead of kubeconfig or the fields that create one)."),
         FieldSchema("cluster_name", .string(), "aks: name of the cluster Berth creates (default: the compute target's name)."),

@@ -81,6 +81,12 @@ public enum SettingsRules {
       "namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file", "exposure", "gateway_image",
       "gateway_base_image", "cluster_resource_id", "cluster_name", "agent_count", "cluster_purpose", "kubernetes_version",
     ]
+    if spec.type != .aci, spec.settings["auth_secret_env"] != nil {
+      diagnostics.append(
+        .error(
+          "'auth_secret_env' does not apply to a compute target of type \(spec.type.rawValue)",
+          at: resource.location(of: "auth_secret_env"), hint: "it applies to: aci"))
+    }
     guard spec.type == .kubernetes else {
       for field in kubernetesFields where spec.settings[field] != nil {
         diagnostics.append(

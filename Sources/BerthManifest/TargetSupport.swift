@@ -31,10 +31,10 @@ public enum TargetSupport {
       "gpu_cores", "num_replicas", "autoscale_enabled", "autoscale_min_replicas", "autoscale_max_replicas",
       "autoscale_target_utilization", "liveness_probe", "auth_enabled", "token_auth_enabled",
     ],
-    // ACIServiceSettings (BerthTargetACI) reads these; auth and request limits wait for a gateway container.
+    // ACIServiceSettings (BerthTargetACI) reads these; with auth a gateway container enforces the request limits too.
     .aci: [
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
-      "gpu_cores", "dns_name_label", "location",
+      "gpu_cores", "dns_name_label", "location", "auth_enabled", "token_auth_enabled",
     ],
   ]
 
@@ -75,6 +75,7 @@ public enum TargetSupport {
     // Behind an endpoint in a cluster, or behind its own gateway (auth on), a gateway enforces the request limits.
     let ownGateway = spec.bool("auth_enabled") == true || spec.bool("token_auth_enabled") == true
     if type == .kubernetes, spec.endpoint != nil || ownGateway { honoured.formUnion(endpointMemberSettings) }
+    if type == .aci, ownGateway { honoured.formUnion(endpointMemberSettings) }
     var ignored: Set<String> = []
     for key in spec.deployment.keys {
       let field = String(key.split(separator: ".").first ?? "")

@@ -1,4 +1,5 @@
 import BerthAzure
+import BerthGateway
 import BerthModel
 import BerthTargetAPI
 import Foundation
@@ -10,9 +11,12 @@ public struct ACITarget: Hashable, Sendable {
   public var resourceGroup: String
   public var location: String
   public var resourceManager: String
+  /// The variable holding the secret the gateway keys of the target's services are derived from (`auth_secret_env`).
+  public var authSecretEnv: String?
 
-  /// The target settings recorded with each service, so a delete finds its group without the manifests.
-  public static let recordedKeys = ["subscription_id", "resource_group", "location", "resource_manager"]
+  /// The target settings recorded with each service, so a delete finds its group without the manifests (and
+  /// `berth endpoints get-credentials` its keys).
+  public static let recordedKeys = ["subscription_id", "resource_group", "location", "resource_manager", "auth_secret_env"]
 
   /// Reads the compute target's settings; a missing or malformed one is an error naming the field.
   public static func resolve(_ settings: [String: FieldValue]) throws -> ACITarget {
@@ -37,8 +41,8 @@ public struct ACITarget: Hashable, Sendable {
       throw TargetError("\(error)")
     }
     return ACITarget(
-      subscriptionID: subscription, resourceGroup: group, location: location,
-      resourceManager: manager)
+      subscriptionID: subscription, resourceGroup: group, location: location, resourceManager: manager,
+      authSecretEnv: text("auth_secret_env"))
   }
 
   /// `/subscriptions/S/resourceGroups/G/providers/Microsoft.ContainerInstance/containerGroups/NAME`.
@@ -62,6 +66,12 @@ public struct ACIServiceSettings: Hashable, Sendable {
   public var scoringTimeoutMs: Int
   /// Seconds apply waits for the group to run.
   public var waitTimeoutSeconds: Int
+  /// Who may score when the service asks for a check of its own (`token_auth_enabled`, else `auth_enabled`): a
+  /// gateway container then runs in the group; nil: none.
+  public var gatewayAuth: AuthMode?
+  /// The gateway's request limits (`replica_max_concurrent_requests`, `max_request_wait_time` in ms).
+  public var replicaMaxConcurrentRequests: Int
+  public var maxRequestWaitTimeMs: Int
   public var environmentVariables: [String: String]
 
   /// The GPU SKU ACI is asked for when `gpu_cores` > 0 (the manifests name no SKU; V100 is available in most regions).
@@ -95,6 +105,10 @@ public struct ACIServiceSettings: Hashable, Sendable {
     workerCount = max(1, int("worker_count") ?? 1)
     scoringTimeoutMs = int("scoring_timeout_ms") ?? 60_000
     waitTimeoutSeconds = int("wait_timeout") ?? 600
+    gatewayAuth =
+      settings["token_auth_enabled"] == .bool(true) ? .amlToken : settings["auth_enabled"] == .bool(true) ? .key : nil
+    replicaMaxConcurrentRequests = max(1, int("replica_max_concurrent_requests") ?? 1)
+    maxRequestWaitTimeMs = int("max_request_wait_time") ?? 500
     var variables: [String: String] = [:]
     let prefix = "environment_variables."
     for (key, value) in settings where key.hasPrefix(prefix) {

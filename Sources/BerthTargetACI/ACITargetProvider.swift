@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BerthAzure
+import BerthGateway
 import BerthModel
 import BerthTargetAPI
 import Foundation
@@ -81,6 +82,22 @@ public struct ACITargetProvider: TargetProvider {
         .error(
           "'\(settings.dnsNameLabel)' is not a valid ACI DNS name label", at: service.location(of: field),
           hint: "3 to 63 characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'"))
+    }
+    if let mode = settings.gatewayAuth {
+      let field = mode == .amlToken ? "deployment.token_auth_enabled" : "deployment.auth_enabled"
+      if target.authSecretEnv == nil {
+        diagnostics.append(
+          .error(
+            "\(field.dropFirst("deployment.".count)) on aci needs 'auth_secret_env' on compute target '\(spec.computeTarget)'",
+            at: service.location(of: field),
+            hint: "name a variable holding a secret (16 characters or more): the gateway's keys are derived from it"))
+      }
+      if settings.port == ScoringImageLayout.port {
+        diagnostics.append(
+          .error(
+            "port \(settings.port) is the scoring server's inside the container group; the gateway needs another",
+            at: service.location(of: "deployment.port"), hint: "use the default 80, or any port but \(ScoringImageLayout.port)"))
+      }
     }
     if settings.cpuCores > 4 || settings.memoryGB > 16 {
       diagnostics.append(
@@ -178,5 +195,46 @@ enum ACINames {
   static func isDNSLabel(_ label: String) -> Bool {
     guard (3...63).contains(label.count), let first = label.first, let last = label.last else { return false }
     return isGroupName(label) && first.isLetter && last != "-"
+  }
+}
+
+extension ACITargetProvider: EndpointSecretStoring {
+  /// The keys (or signing key) of a service's gateway, derived from the target's `auth_secret_env` secret and the
+  /// group's resource id; the variable must be set (it is never recorded, only its name is).
+  static func gatewaySecrets(target: ACITarget, resourceID: String, environment: [String: String]) throws -> (
+    keys: EndpointKeys, signingKey: String
+  ) {
+    guard let variable = target.authSecretEnv else {
+      throw TargetError(
+        "auth on aci needs 'auth_secret_env' on the compute target: the variable holding the secret its keys derive from")
+    }
+    guard let secret = environment[variable], secret.count >= 16 else {
+      throw TargetError("$\(variable) (auth_secret_env) is not set, or shorter than 16 characters")
+    }
+    return ACIGateway.secrets(secret: secret, resourceID: resourceID)
+  }
+
+  public func endpointSecrets(name: String, recorded: Attributes) async throws -> EndpointSecretMaterial {
+    let target = try ACITarget.resolve(Self.recordedTarget(recorded))
+    guard case .string(let resourceID)? = recorded["resource_id"] else {
+      throw TargetError("'\(name)' has no recorded container group")
+    }
+    let secrets = try Self.gatewaySecrets(target: target, resourceID: resourceID, environment: environment)
+    if recorded["auth_mode"] == .string(AuthMode.amlToken.rawValue) {
+      return EndpointSecretMaterial(
+        signingKey: secrets.signingKey, fingerprint: SecretFingerprint.of(signingKey: secrets.signingKey))
+    }
+    return EndpointSecretMaterial(
+      primaryKey: secrets.keys.primaryKey, secondaryKey: secrets.keys.secondaryKey,
+      fingerprint: SecretFingerprint.of(keys: secrets.keys))
+  }
+
+  public func regenerateEndpointKey(name: String, recorded: Attributes, keyType: String) async throws
+    -> EndpointSecretMaterial
+  {
+    var variable = "auth_secret_env"
+    if case .string(let name)? = recorded["target.auth_secret_env"] { variable = "$" + name }
+    throw TargetError(
+      "keys on aci are derived from \(variable): set it to a new secret and run berth apply to rotate both keys")
   }
 }

@@ -18,7 +18,8 @@ struct ContainerGroupRollout {
     let target = try ACITarget.resolve(deployment.computeTarget.settings)
     let settings = ACIServiceSettings(deployment.settings, instance: deployment.instance, target: target)
     let body = ContainerGroupRenderer.body(
-      deployment, image: image, settings: settings, credential: try registryCredential(image))
+      deployment, image: image, settings: settings, credential: try registryCredential(image),
+      gateway: try gateway(settings: settings, target: target))
     let client = provider.arm(target)
     let path = target.containerGroupPath(deployment.instance)
     let api = ContainerGroupRenderer.apiVersion
@@ -114,6 +115,26 @@ struct ContainerGroupRollout {
     return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(30).map(String.init)
   }
 
+  /// The gateway container's image and secret, for a service that asks for a key or token check.
+  private func gateway(settings: ACIServiceSettings, target: ACITarget) throws -> ContainerGroupRenderer.GatewayPart? {
+    guard let mode = settings.gatewayAuth else { return nil }
+    guard let image = deployment.gatewayImage else {
+      throw TargetError("service '\(deployment.name)' asks for auth but no gateway image was built for it; plan again")
+    }
+    let secrets = try ACITargetProvider.gatewaySecrets(
+      target: target, resourceID: target.containerGroupPath(deployment.instance), environment: provider.environment)
+    let secret: String
+    if mode == .amlToken {
+      secret = secrets.signingKey
+    } else {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = .sortedKeys  // the same keys, the same bytes: an update sends an unchanged value
+      let data = try encoder.encode(secrets.keys)
+      secret = String(decoding: data, as: UTF8.self)
+    }
+    return .init(image: image.reference, secret: secret)
+  }
+
   /// Pull credentials from the variables the Workspace registry names; a named variable that is unset is an error
   /// naming it (never a value).
   private func registryCredential(_ image: ContainerImage) throws -> ContainerGroupRenderer.RegistryCredential? {
@@ -148,6 +169,12 @@ struct ContainerGroupRollout {
     if let ip = address?["ip"] as? String { outputs["ip"] = .string(ip) }
     for key in ACITarget.recordedKeys {
       if let value = deployment.computeTarget.settings[key] { outputs["target.\(key)"] = value }
+    }
+    if let mode = settings.gatewayAuth {
+      // What `berth endpoints get-credentials SERVICE` needs to find the keys: the service is its own gateway.
+      outputs["gateway_endpoint"] = .string(deployment.instance)
+      outputs["auth_mode"] = .string(mode.rawValue)
+      outputs["gateway_image"] = deployment.gatewayImage.map { .string($0.reference) }
     }
     return ApplyResponse(outputs: outputs, message: message)
   }

@@ -180,6 +180,34 @@ import Testing
     #expect(try await provider.observe(request).services["risk"]?.health == .missing)
   }
 
+  @Test func authWithoutASecretToDeriveKeysFromIsAnErrorAtItsLine() {
+    let provider = ACITargetProvider(environment: [:])
+    func diagnostics(_ deployment: [String: FieldValue], target extra: [String: FieldValue] = [:]) -> [String] {
+      let service = Resource(
+        address: ResourceAddress(.service, "risk"),
+        spec: .service(
+          ServiceSpec(
+            computeTarget: "aci-dev", models: [ModelReference(name: "diabetes")], inferenceConfig: "scoring",
+            deployment: deployment)),
+        location: SourceLocation(file: "berth.yaml", line: 3, column: 1), baseDirectory: "/repo")
+      let settings: [String: FieldValue] = [
+        "subscription_id": .string("s"), "resource_group": .string("g"), "location": .string("westeurope"),
+      ].merging(extra) { $1 }
+      return provider.validate(
+        ValidateRequest(service: service, computeTarget: ComputeTargetSpec(type: .aci, settings: settings))
+      )
+      .map(\.message)
+    }
+    #expect(
+      diagnostics(["auth_enabled": .bool(true)])
+        == ["auth_enabled on aci needs 'auth_secret_env' on compute target 'aci-dev'"])
+    #expect(diagnostics(["auth_enabled": .bool(true)], target: ["auth_secret_env": .string("ACI_AUTH_SECRET")]).isEmpty)
+    #expect(
+      diagnostics(["token_auth_enabled": .bool(true), "port": .int(5001)], target: ["auth_secret_env": .string("S")])
+        == ["port 5001 is the scoring server's inside the container group; the gateway needs another"])
+    #expect(diagnostics(["auth_enabled": .bool(false)]).isEmpty)
+  }
+
   @Test func namesACIRefusesAreCaught() {
     #expect(ACINames.isGroupName("risk-v2"))
     #expect(!ACINames.isGroupName("Risk"))

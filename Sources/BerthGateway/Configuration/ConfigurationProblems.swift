@@ -32,9 +32,10 @@ extension GatewayConfiguration {
       if (traffic[name] ?? 0) > 0 { problems.append("mirror_traffic.\(name): the deployment takes live traffic") }
     }
     switch authMode {
-    case .key where keysFile == nil: problems.append("keys_file: required when auth_mode is 'key'")
-    case .amlToken where tokenSigningKeyFile == nil:
-      problems.append("token_signing_key_file: required when auth_mode is 'aml_token'")
+    case .key where keysFile == nil && keysEnv == nil:
+      problems.append("keys_file: required when auth_mode is 'key' (or keys_env)")
+    case .amlToken where tokenSigningKeyFile == nil && tokenSigningKeyEnv == nil:
+      problems.append("token_signing_key_file: required when auth_mode is 'aml_token' (or token_signing_key_env)")
     default: break
     }
     if deployments.contains(where: \.collectModelData) && modelDataFolder == nil {

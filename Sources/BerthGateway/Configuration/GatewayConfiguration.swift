@@ -18,6 +18,11 @@ public struct GatewayConfiguration: Codable, Sendable, Hashable {
   public var keysFile: String?
   /// The 0600 file with the base64 token signing key; required when `auth_mode` is `aml_token`.
   public var tokenSigningKeyFile: String?
+  /// Instead of `keys_file`: the environment variable holding the keys JSON (containers whose secrets come as
+  /// environment, such as ACI's secure variables). Read once at start; never logged.
+  public var keysEnv: String?
+  /// Instead of `token_signing_key_file`: the environment variable holding the base64url signing key.
+  public var tokenSigningKeyEnv: String?
   /// The deployments behind the endpoint.
   public var deployments: [Deployment]
   /// Percent of live traffic per deployment: sums to 100, or every value is 0.
@@ -93,8 +98,11 @@ public struct GatewayConfiguration: Codable, Sendable, Hashable {
     endpoint: String, listenAddress: String = "127.0.0.1", port: Int, authMode: AuthMode = .key,
     keysFile: String? = nil, tokenSigningKeyFile: String? = nil, deployments: [Deployment],
     traffic: [String: Int], mirrorTraffic: [String: Int] = [:], modelDataFolder: String? = nil,
-    modelDataMaxBytes: Int = 10 << 20, reloadIntervalMs: Int = 500, listeningFile: String? = nil
+    modelDataMaxBytes: Int = 10 << 20, reloadIntervalMs: Int = 500, listeningFile: String? = nil,
+    keysEnv: String? = nil, tokenSigningKeyEnv: String? = nil
   ) {
+    self.keysEnv = keysEnv
+    self.tokenSigningKeyEnv = tokenSigningKeyEnv
     self.endpoint = endpoint
     self.listenAddress = listenAddress
     self.port = port
@@ -121,6 +129,8 @@ public struct GatewayConfiguration: Codable, Sendable, Hashable {
     case modelDataMaxBytes = "model_data_max_bytes"
     case reloadIntervalMs = "reload_interval_ms"
     case listeningFile = "listening_file"
+    case keysEnv = "keys_env"
+    case tokenSigningKeyEnv = "token_signing_key_env"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -138,7 +148,9 @@ public struct GatewayConfiguration: Codable, Sendable, Hashable {
       modelDataFolder: try container.decodeIfPresent(String.self, forKey: .modelDataFolder),
       modelDataMaxBytes: try container.decodeIfPresent(Int.self, forKey: .modelDataMaxBytes) ?? 10 << 20,
       reloadIntervalMs: try container.decodeIfPresent(Int.self, forKey: .reloadIntervalMs) ?? 500,
-      listeningFile: try container.decodeIfPresent(String.self, forKey: .listeningFile))
+      listeningFile: try container.decodeIfPresent(String.self, forKey: .listeningFile),
+      keysEnv: try container.decodeIfPresent(String.self, forKey: .keysEnv),
+      tokenSigningKeyEnv: try container.decodeIfPresent(String.self, forKey: .tokenSigningKeyEnv))
   }
 
   /// The deployment named `name`.

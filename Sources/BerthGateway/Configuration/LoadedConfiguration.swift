@@ -56,6 +56,25 @@ public struct LoadedConfiguration: Sendable {
     } catch {
       problems.append("\(error)")
     }
+    let environment = ProcessInfo.processInfo.environment
+    if configuration.authMode == .key, configuration.keysFile == nil, let variable = configuration.keysEnv {
+      if let text = environment[variable], let keys = try? JSONDecoder().decode(EndpointKeys.self, from: Data(text.utf8)),
+        !keys.primaryKey.isEmpty || !keys.secondaryKey.isEmpty
+      {
+        authorization.keys = keys
+      } else {
+        problems.append("keys_env: $\(variable) is not set to a keys JSON ('primary_key', 'secondary_key')")
+      }
+    }
+    if configuration.authMode == .amlToken, configuration.tokenSigningKeyFile == nil,
+      let variable = configuration.tokenSigningKeyEnv
+    {
+      if let text = environment[variable], let key = SecretFiles.signingKey(text: text) {
+        authorization.signingKey = key
+      } else {
+        problems.append("token_signing_key_env: $\(variable) is not set to a signing key (base64url, at least 32 bytes)")
+      }
+    }
     guard problems.isEmpty else { throw Problems(problems: problems) }
     var print = fingerprint ?? FileFingerprint(configuration: configurationPath, secrets: secrets)
     print.secrets = secrets.map(FileFingerprint.stamp)
