@@ -174,7 +174,7 @@ let package = Package(
       name: "BerthImageTests",
       dependencies: [
         "BerthImage", "BerthTargetAPI", "BerthTargetLocal", "BerthTesting", "BerthKit", "BerthApply", "BerthModel", "BerthPlan",
-        "BerthState", "BerthPythonSpec", "BerthAzure",
+        "BerthState", "BerthPythonSpec", "BerthAzure", "BerthTargetACI",
       ],
       exclude: ["Snapshots"]),
     .testTarget(name: "BerthStateTests", dependencies: ["BerthState", "BerthStateSQLite", "BerthTesting", "BerthModel"]),

@@ -18,7 +18,7 @@ enum ImageTests {
   /// The registry, skopeo and umoci are installed (scripts/bootstrap installs them), and we can debootstrap (root).
   static var toolsAvailable: Bool {
     FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")
-      && ["skopeo", "umoci", "debootstrap", "htpasswd"].allSatisfy { tool in
+      && ["skopeo", "umoci", "debootstrap", "htpasswd", "ip"].allSatisfy { tool in
         ["/usr/bin/", "/usr/sbin/", "/sbin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
       } && getuid() == 0
   }
