@@ -115,4 +115,58 @@ import Testing
       #expect(!progress.all.contains { $0.contains(secret) }, "progress shows a secret")
     }
   }
+
+  @Test func aFailedOperationAndThrottlingAreRecordedHonestlyInState() async throws {
+    let doubles = try await AKSClusterTests.Doubles.start(polls: 1)
+    defer { Task { await doubles.stop() } }
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory() + "berth-aks-fail-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.copyItem(at: RepositoryPaths.examples.appendingPathComponent("diabetes-aks"), to: folder)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let manifest = folder.appendingPathComponent("berth.yaml")
+    try String(contentsOf: manifest, encoding: .utf8)
+      .replacingOccurrences(
+        of: "  subscription_id: 00000000-0000-0000-0000-000000000000\n",
+        with: "  subscription_id: \(ACISamples.subscription)\n  resource_manager: \(doubles.arm.url)\n"
+      ).write(to: manifest, atomically: true, encoding: .utf8)
+    let environment = doubles.arm.environment.merging(["ACR_USERNAME": "u", "ACR_PASSWORD": "p"]) { $1 }
+    let provider = KubernetesTargetProvider(
+      environment: environment,
+      timings: KubernetesTimings(pollInterval: .milliseconds(20), rolloutSlack: .seconds(5), deleteTimeout: .seconds(10)),
+      clusters: AKSClusters(environment: environment, pollInterval: .milliseconds(20)))
+    let store = InMemoryStateStore()
+    let reconciler = Reconciler(
+      targets: { _ in
+        Targets(providers: [provider], environmentBuilder: FakeEnvironmentBuilder(), imageBuilder: RevisionImageBuilder())
+      },
+      openState: { _, _ in store })
+
+    // ARM accepts the cluster's PUT, and its operation ends Failed: the apply fails with ARM's code, the cluster is
+    // not recorded as provisioned, and the service that needed it is skipped, not attempted.
+    try doubles.arm.control("POST", "aks", body: #"{"failing": true}"#)
+    let (prepared, diagnostics) = try await reconciler.prepare(path: folder.path)
+    let context = try #require(prepared, "\(diagnostics)")
+    let failed = try await reconciler.apply(reconciler.plan(context), context: context, parallelism: 2, events: { _ in })
+    #expect(!failed.isSuccess)
+    var state = try await store.snapshot()
+    #expect(state.resources[Self.address] == nil)
+    let history = try await store.history(limit: 1)
+    #expect(history.first?.result == "failed")
+    let clusterAction = history.first?.actions.first { $0.address == Self.address }
+    #expect(clusterAction?.outcome == .failed)
+    #expect(clusterAction?.message.contains("QuotaExceeded") == true, "\(clusterAction?.message ?? "")")
+    #expect(history.first?.actions.first { $0.address.kind == .service }?.outcome == .skipped)
+
+    // The next apply meets throttling on the way (429s, waited out) and finishes what the first could not.
+    try doubles.arm.inject(status: 429, count: 3, retryAfter: "0")
+    let (again, _) = try await reconciler.prepare(path: folder.path)
+    let retryContext = try #require(again)
+    let retry = reconciler.plan(retryContext)
+    #expect(retry.action(for: Self.address)?.kind == .provision)
+    let succeeded = try await reconciler.apply(retry, context: retryContext, parallelism: 2, events: { _ in })
+    #expect(succeeded.isSuccess)
+    #expect(try doubles.arm.stats()["fault 429"] == 3)
+    state = try await store.snapshot()
+    #expect(state.resources[Self.address]?.outputs["resource_id"] == .string(Self.clusterPath()))
+    #expect(try await store.history(limit: 1).first?.result == "succeeded")
+  }
 }
