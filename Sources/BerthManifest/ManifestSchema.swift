@@ -243,7 +243,7 @@ public enum ManifestSchema {
     "autoscale_refresh_seconds": [.kubernetes],
     "autoscale_target_utilization": [.kubernetes],
     "replica_max_concurrent_requests": [.kubernetes, .local, .aci],
-    "max_request_wait_time": [.kubernetes, .local],
+    "max_request_wait_time": [.kubernetes, .local, .aci],
     "liveness_probe": [.kubernetes],
     "dns_name_label": [.aci],
     "location": [.aci],

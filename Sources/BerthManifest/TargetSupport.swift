@@ -32,9 +32,10 @@ public enum TargetSupport {
       "autoscale_target_utilization", "liveness_probe", "auth_enabled", "token_auth_enabled",
     ],
     // ACIServiceSettings (BerthTargetACI) reads these; with auth a gateway container enforces the request limits too.
+    // (Token auth is AKS-only in Azure ML; the schema does not offer it on aci.)
     .aci: [
       "port", "worker_count", "wait_timeout", "scoring_timeout_ms", "environment_variables", "cpu_cores", "memory_gb",
-      "gpu_cores", "dns_name_label", "location", "auth_enabled", "token_auth_enabled",
+      "gpu_cores", "dns_name_label", "location", "auth_enabled",
     ],
   ]
 

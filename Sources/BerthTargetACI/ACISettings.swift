@@ -66,8 +66,8 @@ public struct ACIServiceSettings: Hashable, Sendable {
   public var scoringTimeoutMs: Int
   /// Seconds apply waits for the group to run.
   public var waitTimeoutSeconds: Int
-  /// Who may score when the service asks for a check of its own (`token_auth_enabled`, else `auth_enabled`): a
-  /// gateway container then runs in the group; nil: none.
+  /// Who may score when the service asks for a key check (`auth_enabled`; token auth is AKS-only, as in Azure ML):
+  /// a gateway container then runs in the group; nil: none.
   public var gatewayAuth: AuthMode?
   /// The gateway's request limits (`replica_max_concurrent_requests`, `max_request_wait_time` in ms).
   public var replicaMaxConcurrentRequests: Int
@@ -105,8 +105,7 @@ public struct ACIServiceSettings: Hashable, Sendable {
     workerCount = max(1, int("worker_count") ?? 1)
     scoringTimeoutMs = int("scoring_timeout_ms") ?? 60_000
     waitTimeoutSeconds = int("wait_timeout") ?? 600
-    gatewayAuth =
-      settings["token_auth_enabled"] == .bool(true) ? .amlToken : settings["auth_enabled"] == .bool(true) ? .key : nil
+    gatewayAuth = settings["auth_enabled"] == .bool(true) ? .key : nil
     replicaMaxConcurrentRequests = max(1, int("replica_max_concurrent_requests") ?? 1)
     maxRequestWaitTimeMs = int("max_request_wait_time") ?? 500
     var variables: [String: String] = [:]

@@ -83,13 +83,12 @@ public struct ACITargetProvider: TargetProvider {
           "'\(settings.dnsNameLabel)' is not a valid ACI DNS name label", at: service.location(of: field),
           hint: "3 to 63 characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'"))
     }
-    if let mode = settings.gatewayAuth {
-      let field = mode == .amlToken ? "deployment.token_auth_enabled" : "deployment.auth_enabled"
+    if settings.gatewayAuth != nil {
       if target.authSecretEnv == nil {
         diagnostics.append(
           .error(
-            "\(field.dropFirst("deployment.".count)) on aci needs 'auth_secret_env' on compute target '\(spec.computeTarget)'",
-            at: service.location(of: field),
+            "auth_enabled on aci needs 'auth_secret_env' on compute target '\(spec.computeTarget)'",
+            at: service.location(of: "deployment.auth_enabled"),
             hint: "name a variable holding a secret (16 characters or more): the gateway's keys are derived from it"))
       }
       if settings.port == ScoringImageLayout.port {

@@ -83,6 +83,8 @@ public struct ClusterConnection: Sendable, Hashable, CustomStringConvertible {
     of settings: [String: FieldValue], environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> String {
     if case .string(let namespace)? = settings["namespace"], !namespace.isEmpty { return namespace }
+    // A cluster reached through its cloud (AKS settings) has no kubeconfig context to ask.
+    if settings["cluster_resource_id"] != nil || settings["resource_group"] != nil { return defaultNamespace }
     var withoutToken = settings
     withoutToken["api_server"] = nil
     guard settings["api_server"] == nil, let connection = try? resolve(withoutToken, environment: environment) else {

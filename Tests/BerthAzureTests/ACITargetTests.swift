@@ -203,7 +203,7 @@ import Testing
         == ["auth_enabled on aci needs 'auth_secret_env' on compute target 'aci-dev'"])
     #expect(diagnostics(["auth_enabled": .bool(true)], target: ["auth_secret_env": .string("ACI_AUTH_SECRET")]).isEmpty)
     #expect(
-      diagnostics(["token_auth_enabled": .bool(true), "port": .int(5001)], target: ["auth_secret_env": .string("S")])
+      diagnostics(["auth_enabled": .bool(true), "port": .int(5001)], target: ["auth_secret_env": .string("S")])
         == ["port 5001 is the scoring server's inside the container group; the gateway needs another"])
     #expect(diagnostics(["auth_enabled": .bool(false)]).isEmpty)
   }

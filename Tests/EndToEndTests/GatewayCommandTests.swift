@@ -93,7 +93,7 @@ import Testing
         error: gateway.json: deployments[0] (blue).upstreams: 'nowhere' is not host:port
         error: gateway.json: traffic: unknown deployment 'green'
         error: gateway.json: traffic: percentages sum to 90, not 100 (or all 0)
-        error: gateway.json: keys_file: required when auth_mode is 'key'
+        error: gateway.json: keys_file: required when auth_mode is 'key' (or keys_env)
 
         """)
   }
