@@ -142,7 +142,7 @@ let package = Package(
       dependencies: [
         "BerthKit", "BerthTesting", "BerthTargetLocal", "BerthTargetKubernetes", "BerthImage", "BerthModel", "BerthPlan",
         "BerthState", "BerthTargetAPI", "BerthGateway", "BerthPythonSpec", "BerthTargetBatch", "BerthStateSQLite",
-        "BerthStatePostgres",
+        "BerthStatePostgres", "BerthApply",
       ],
       path: "Sources/BerthBench"),
     .testTarget(name: "BerthManifestTests", dependencies: ["BerthManifest", "BerthModel"], exclude: ["Fixtures"]),

@@ -7,6 +7,7 @@ import Foundation
 ///        berth-bench local | image [--repeat 5]
 ///        berth-bench gateway [--repeat 3]   (needs wrk and the berth binary beside berth-bench)
 ///        berth-bench kube [--sizes 1000] [--repeat 5]
+///        berth-bench kube-apply [--sizes 1000] [--parallelism 32]
 ///        berth-bench batch [--sizes 10000] [--repeat 3]   (the batch-diabetes example's environment, 1 and 2 workers)
 ///        berth-bench state [--sizes 100000] [--repeat 3]   (SQLite and PostgreSQL: write, snapshot, one record)
 struct BenchOptions {
@@ -14,6 +15,8 @@ struct BenchOptions {
   var sizes = [1000, 10000, 20000]
   var filesPerResource = 0.2
   var repetitions = 5
+  /// Actions at once for `kube-apply` (berth apply's `--parallelism`).
+  var parallelism = 32
 
   init(arguments: [String]) {
     var iterator = arguments.makeIterator()
@@ -22,6 +25,7 @@ struct BenchOptions {
       case "--sizes": sizes = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
       case "--files-per-resource": filesPerResource = Double(iterator.next() ?? "") ?? filesPerResource
       case "--repeat": repetitions = Int(iterator.next() ?? "") ?? repetitions
+      case "--parallelism": parallelism = Int(iterator.next() ?? "") ?? parallelism
       default: suites.append(argument)
       }
     }
@@ -69,6 +73,13 @@ if options.suites == ["batch"] {
 if options.suites == ["kube"] {
   print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(options.repetitions)")
   try await KubernetesBench(sizes: options.sizes, repetitions: options.repetitions).run()
+  exit(0)
+}
+if options.suites == ["kube-apply"] {
+  print("berth-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, one run per size")
+  for size in options.sizes {
+    try await KubernetesApplyBench(services: size, parallelism: options.parallelism).run()
+  }
   exit(0)
 }
 if options.suites == ["state"] {

@@ -58,6 +58,8 @@ PENDING = {}  # deployment key -> reads left before the rollout completes
 FAIL = set()  # "namespace/name" of deployments whose rollouts fail
 DELETING = {}  # key -> reads left before a foreground delete finishes
 STATS = Counter()
+CONNECTIONS = [0]
+IN_FLIGHT = [0]
 RV = [1000]
 OPTIONS = None
 EXPIRE_CONTINUE = [0]  # how many of the next requests carrying `continue` answer 410 Expired
@@ -333,7 +335,31 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length).decode() if length else ""
 
+    # Connections open at once (one thread each), as the server sees them: a connection the client closed counts until
+    # its thread reads the end of the stream.
+    def setup(self):
+        super().setup()
+        with LOCK:
+            CONNECTIONS[0] += 1
+            STATS["connections max"] = max(STATS["connections max"], CONNECTIONS[0])
+
+    def finish(self):
+        with LOCK:
+            CONNECTIONS[0] -= 1
+        super().finish()
+
     def handle_any(self, method):
+        # Requests being answered at once: what a client's parallelism puts on the API server.
+        with LOCK:
+            IN_FLIGHT[0] += 1
+            STATS["requests in flight max"] = max(STATS["requests in flight max"], IN_FLIGHT[0])
+        try:
+            return self.handle_request(method)
+        finally:
+            with LOCK:
+                IN_FLIGHT[0] -= 1
+
+    def handle_request(self, method):
         url = urlparse(self.path)
         query = parse_qs(url.query)
         body = self.body()
