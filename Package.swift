@@ -36,7 +36,8 @@ let package = Package(
     .target(
       name: "BerthTargetBatch",
       dependencies: [
-        "BerthModel", "BerthTargetAPI", "BerthTargetLocal", "BerthProcess", .product(name: "Crypto", package: "swift-crypto"),
+        "BerthModel", "BerthTargetAPI", "BerthTargetLocal", "BerthTargetKubernetes", "BerthProcess",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(
       name: "BerthTargetKubernetes",
@@ -210,7 +211,8 @@ let package = Package(
     .testTarget(
       name: "BerthTargetBatchTests",
       dependencies: [
-        "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthManifest",
+        "BerthTargetBatch", "BerthTargetAPI", "BerthModel", "BerthTesting", "BerthManifest", "BerthTargetLocal",
+        "BerthTargetKubernetes",
       ]),
     .testTarget(
       name: "BerthTargetIoTEdgeTests",

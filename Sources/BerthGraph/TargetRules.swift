@@ -33,12 +33,12 @@ enum TargetRules {
             "'scoring_timeout_ms' (\(timeout)) exceeds the \(target.type.rawValue) limit of \(limit) ms",
             at: service.location(of: "deployment.scoring_timeout_ms")))
       }
-      for field in TargetSupport.ignoredSettings(spec, on: target.type) {
+      for field in TargetSupport.ignoredSettings(spec, on: target.type, batchOnCluster: target.runsBatchOnCluster) {
         diagnostics.append(
           TargetSupport.ignoredSettingWarning(
             field, target: spec.computeTarget, type: target.type, at: service.location(of: "deployment.\(field)")))
       }
-      if target.type.runsImages, graph.workspace?.registry == nil {
+      if target.runsImages, graph.workspace?.registry == nil {
         diagnostics.append(
           .error(
             "service '\(service.address.name)' runs on compute target '\(spec.computeTarget)' of type \(target.type.rawValue), which runs images, but no Workspace names a registry to push them to",
@@ -46,7 +46,7 @@ enum TargetRules {
             hint: "add `registry: {address: myregistry.azurecr.io, username_env: …, password_env: …}` to a Workspace spec"))
       }
       // Images are built with uv; conda solves only on the local target (docs/environments-resolution.md).
-      if target.type.runsImages, let config = graph.inferenceConfig(named: spec.inferenceConfig),
+      if target.runsImages, let config = graph.inferenceConfig(named: spec.inferenceConfig),
         let environment = graph[ResourceAddress(.environment, config.environment)],
         case .environment(let environmentSpec) = environment.spec, environmentSpec.resolution.solver == .conda
       {

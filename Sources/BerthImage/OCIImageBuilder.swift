@@ -117,6 +117,12 @@ public struct OCIImageBuilder: ImageBuilding {
       progress("model \(model.name):\(model.version) layer \(reused ? "reused" : "built") (\(Self.size(layer.size)))")
       layers.append((layer, "berth: model \(model.name):\(model.version)"))
     }
+    for extra in request.extraLayers {
+      let source = SourceLayers.extra(extra)
+      let (layer, reused) = try await Self.onOwnThread { try cache.layer(for: source.key, tree: source.tree) }
+      progress("\(extra.description) layer \(reused ? "reused" : "built") (\(Self.size(layer.size)))")
+      layers.append((layer, extra.description))
+    }
 
     // Config and manifest.
     let config = Self.config(

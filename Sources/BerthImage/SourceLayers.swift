@@ -30,4 +30,23 @@ enum SourceLayers {
       }
     )
   }
+
+  /// A target's layer (`ImageLayerContent`), keyed by its description and every file's image path and digest.
+  static func extra(_ content: ImageLayerContent) -> (key: String, tree: @Sendable () throws -> LayerTree) {
+    var text = "berth-extra-layer:v1\n\(content.description)\n"
+    for file in content.files.sorted(by: { $0.imagePath < $1.imagePath }) { text += "\(file.imagePath)\n\(file.sha256)\n" }
+    return (
+      Digest.sha256(text),
+      {
+        var tree = LayerTree()
+        for file in content.files {
+          switch file.source {
+          case .path(let path): try tree.add(source: path, at: file.imagePath)
+          case .bytes(let bytes): tree.addBytes(file.imagePath, Data(bytes))
+          }
+        }
+        return tree
+      }
+    )
+  }
 }

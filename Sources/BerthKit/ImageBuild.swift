@@ -25,9 +25,15 @@ struct ImageBuild: Sendable {
     guard case .service(let spec)? = graph[ResourceAddress(.service, deployment.name)]?.spec,
       let config = graph.inferenceConfig(named: spec.inferenceConfig)
     else { throw TargetError("service/\(deployment.name) is not fully declared in the manifests any more; plan again") }
+    // The target's own layers (a batch job's runner and inputs), when it has any.
+    var extraLayers: [ImageLayerContent] = []
+    if let contributing = try? targets.provider(for: deployment.computeTarget.type) as? any ImageContributing {
+      extraLayers = try contributing.imageLayers(for: deployment)
+    }
     return try await builder.build(
       ImageBuildRequest(
         deployment: deployment, baseImage: config.baseImage, baseImageRegistry: config.baseImageRegistry,
-        registry: registry, repository: Self.repository(for: deployment.name), progress: progress))
+        registry: registry, repository: Self.repository(for: deployment.name), extraLayers: extraLayers,
+        progress: progress))
   }
 }

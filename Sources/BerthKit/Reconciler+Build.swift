@@ -25,7 +25,7 @@ public enum BuildError: Error, CustomStringConvertible, Equatable {
     case .localService(let name):
       "service '\(name)' runs on a local compute target, which runs no image\n  hint: `berth build` is for services on container targets (kubernetes, aci, batch, iotedge)"
     case .batchService(let name):
-      "service '\(name)' runs on a batch compute target, whose jobs run on this machine without an image\n  hint: `berth build` is for services on container targets (kubernetes, aci, iotedge)"
+      "service '\(name)' runs on a batch compute target that names no cluster: its jobs run on this machine without an image\n  hint: `berth build` is for services on container targets (kubernetes, aci, iotedge, batch with a kubeconfig/context/namespace)"
     }
   }
 }
@@ -49,7 +49,7 @@ extension Reconciler {
     guard let target = validation.graph.computeTarget(of: spec), target.type != .local else {
       throw BuildError.localService(name)
     }
-    guard target.type.runsImages else { throw BuildError.batchService(name) }
+    guard target.runsImages else { throw BuildError.batchService(name) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: validation.manifests.root)
     let store = try openState(workspace.state, .read)
     let (context, _) = try await prepare(validation: validation, workspace: workspace, store: store, observe: false)

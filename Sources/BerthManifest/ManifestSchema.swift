@@ -143,7 +143,8 @@ public enum ManifestSchema {
         FieldSchema(
           "type", .string(.oneOf(["local", "kubernetes", "aks", "aci", "batch", "iotedge"])), required: true,
           "Where services run."),
-        FieldSchema("namespace", .string(.name), "Kubernetes namespace."),
+        FieldSchema(
+          "namespace", .string(.name), "Kubernetes namespace (kubernetes; batch: the cluster its jobs run on as Indexed Jobs)."),
         FieldSchema("kubeconfig", .string(), "Kubeconfig file (`~` is expanded)."),
         FieldSchema("context", .string(), "Kubeconfig context."),
         FieldSchema("api_server", .string(), "Kubernetes API server URL (instead of a kubeconfig)."),

@@ -87,13 +87,19 @@ public enum SettingsRules {
           "'auth_secret_env' does not apply to a compute target of type \(spec.type.rawValue)",
           at: resource.location(of: "auth_secret_env"), hint: "it applies to: aci"))
     }
+    // A batch target names the cluster its jobs run on (as an Indexed Job) the way a kubernetes target does.
+    let batchClusterFields = ["namespace", "kubeconfig", "context", "api_server", "token_env", "ca_file"]
     guard spec.type == .kubernetes else {
       for field in kubernetesFields where spec.settings[field] != nil {
+        if spec.type == .batch, batchClusterFields.contains(field) { continue }
         diagnostics.append(
           .error(
             "'\(field)' does not apply to a compute target of type \(spec.type.rawValue)", at: resource.location(of: field),
-            hint: "it applies to: kubernetes (aks)"))
+            hint: spec.type == .batch && !batchClusterFields.contains(field)
+              ? "it applies to: kubernetes (aks); a batch target takes only \(batchClusterFields.joined(separator: ", "))"
+              : "it applies to: kubernetes (aks)\(batchClusterFields.contains(field) ? ", batch" : "")"))
       }
+      if spec.type == .batch { diagnostics += checkConnection(resource, spec) }
       return diagnostics
     }
     if spec.settings["cluster_resource_id"] != nil || spec.settings["resource_group"] != nil {
@@ -109,6 +115,12 @@ public enum SettingsRules {
           "'\(field)' applies only to an AKS cluster Berth creates", at: resource.location(of: field),
           hint: "add subscription_id, resource_group and location to create one, or remove '\(field)'"))
     }
+    return diagnostics + checkConnection(resource, spec)
+  }
+
+  /// A cluster reached through a kubeconfig (kubeconfig, context) or directly (api_server, token_env, ca_file).
+  static func checkConnection(_ resource: Resource, _ spec: ComputeTargetSpec) -> [Diagnostic] {
+    var diagnostics: [Diagnostic] = []
     if spec.settings["api_server"] != nil {
       for field in ["kubeconfig", "context"] where spec.settings[field] != nil {
         diagnostics.append(

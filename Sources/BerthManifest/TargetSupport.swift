@@ -61,7 +61,7 @@ public enum TargetSupport {
 
   /// What happens instead on a batch target, whose services are jobs rather than web services.
   static let batchConsequences: [String: String] = [
-    "node_count": "batch jobs run on this machine, one node",
+    "node_count": "a batch target without a cluster runs jobs on this machine, one node",
     "worker_count": "a batch job's workers are process_count_per_node",
     "wait_timeout": "a batch job runs until it finishes; run_invocation_timeout bounds each call",
     "scoring_timeout_ms": "a batch job's calls are bounded by run_invocation_timeout",
@@ -71,7 +71,8 @@ public enum TargetSupport {
   public static func keyAuthDefault(on type: ComputeType) -> Bool { type == .kubernetes }
 
   /// The top-level deployment settings of `spec` that apply to `type` but that the type's provider ignores, sorted.
-  public static func ignoredSettings(_ spec: ServiceSpec, on type: ComputeType) -> [String] {
+  /// `batchOnCluster`: a batch target that runs its jobs as Indexed Jobs on a cluster, where `node_count` is honoured.
+  public static func ignoredSettings(_ spec: ServiceSpec, on type: ComputeType, batchOnCluster: Bool = false) -> [String] {
     guard var honoured = honouredSettings[type] else { return [] }
     // Behind an endpoint in a cluster, or behind its own gateway (auth on), a gateway enforces the request limits.
     let ownGateway = spec.bool("auth_enabled") == true || spec.bool("token_auth_enabled") == true
@@ -83,7 +84,8 @@ public enum TargetSupport {
       if honoured.contains(field) { continue }
       if let applies = ManifestSchema.deploymentFieldTargets[field], !applies.contains(type) { continue }  // an error elsewhere
       if switches.contains(field), spec.bool(field) != true { continue }
-      if type == .batch, field == "node_count", spec.int(field) == 1 { continue }  // this machine is the one node
+      // This machine is the one node; on a cluster, the Job's parallelism is node_count × process_count_per_node.
+      if type == .batch, field == "node_count", spec.int(field) == 1 || batchOnCluster { continue }
       ignored.insert(field)
     }
     return ignored.sorted()

@@ -94,11 +94,9 @@ public enum ComputeType: String, Hashable, Sendable, CaseIterable, Codable {
     }
   }
 
-  /// Whether services here run from an image pushed to a registry; batch jobs run on this machine in this build.
+  /// Whether services of this type always run from an image pushed to a registry (a `batch` target does only when
+  /// it names a cluster: `ComputeTargetSpec.runsImages`).
   public var runsImages: Bool { self != .local && self != .batch }
-
-  /// Whether services here run on this machine, in environments built here.
-  public var runsOnThisMachine: Bool { !runsImages }
 }
 
 /// A place services run: this machine, a Kubernetes cluster, ACI, a batch cluster or IoT Edge devices.
@@ -120,6 +118,20 @@ public struct ComputeTargetSpec: Hashable, Sendable {
     if case .string(let s)? = settings[key] { return s }
     return nil
   }
+
+  /// The settings by which a `batch` target names a Kubernetes cluster to run its jobs on, as kubernetes targets do.
+  public static let batchClusterKeys = ["kubeconfig", "context", "api_server", "namespace"]
+
+  /// Whether a batch target runs its jobs on a Kubernetes cluster (an Indexed Job) rather than on this machine.
+  public var runsBatchOnCluster: Bool {
+    type == .batch && Self.batchClusterKeys.contains { settings[$0] != nil }
+  }
+
+  /// Whether services here run from an image pushed to a registry: every type but `local`, and `batch` on a cluster.
+  public var runsImages: Bool { type.runsImages || runsBatchOnCluster }
+
+  /// Whether services here run on this machine, in environments built here.
+  public var runsOnThisMachine: Bool { !runsImages }
 }
 
 /// A model a service loads: by name (the newest version) or pinned `name:version`.

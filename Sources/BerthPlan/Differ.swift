@@ -121,7 +121,7 @@ public enum Differ {
   static func environmentsUsedLocally(_ graph: DesiredGraph) -> Set<String> {
     var names: Set<String> = []
     for service in graph.resources(of: .service) {
-      guard case .service(let spec) = service.spec, graph.computeTarget(of: spec)?.type.runsOnThisMachine == true,
+      guard case .service(let spec) = service.spec, graph.computeTarget(of: spec)?.runsOnThisMachine == true,
         let config = graph.inferenceConfig(named: spec.inferenceConfig)
       else { continue }
       names.insert(config.environment)

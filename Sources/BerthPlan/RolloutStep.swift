@@ -45,6 +45,6 @@ public enum RolloutStep: String, Hashable, Sendable, Codable, CaseIterable {
     guard case .service(let spec)? = graph[service]?.spec,
       case .computeTarget(let target)? = graph[ResourceAddress(.computeTarget, spec.computeTarget)]?.spec
     else { return false }
-    return target.type.runsImages
+    return target.runsImages
   }
 }

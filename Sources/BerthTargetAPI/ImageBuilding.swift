@@ -17,19 +17,61 @@ public struct ImageBuildRequest: Sendable {
   public var registry: RegistryReference
   /// The repository in that registry, e.g. `berth/diabetes-aks`.
   public var repository: String
+  /// Layers the service's target adds on top of the app and model layers (`ImageContributing`), in order.
+  public var extraLayers: [ImageLayerContent]
   public var progress: @Sendable (String) -> Void
 
   public init(
     deployment: ServiceDeployment, baseImage: String?, baseImageRegistry: RegistryReference?, registry: RegistryReference,
-    repository: String, progress: @escaping @Sendable (String) -> Void = { _ in }
+    repository: String, extraLayers: [ImageLayerContent] = [], progress: @escaping @Sendable (String) -> Void = { _ in }
   ) {
     self.deployment = deployment
     self.baseImage = baseImage
     self.baseImageRegistry = baseImageRegistry
     self.registry = registry
     self.repository = repository
+    self.extraLayers = extraLayers
     self.progress = progress
   }
+}
+
+/// A layer a target adds to a service's image: files by their path in the image.
+public struct ImageLayerContent: Sendable, Hashable {
+  /// One file of the layer.
+  public struct File: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+      /// A file on this machine, read when the layer is built.
+      case path(String)
+      case bytes([UInt8])
+    }
+    /// Absolute path in the image.
+    public var imagePath: String
+    public var source: Source
+    /// The file's digest (`sha256` hex), which keys the layer cache: a layer whose files' digests are unchanged is
+    /// reused without reading them.
+    public var sha256: String
+
+    public init(imagePath: String, source: Source, sha256: String) {
+      self.imagePath = imagePath
+      self.source = source
+      self.sha256 = sha256
+    }
+  }
+
+  /// What the layer is, for the image's history (e.g. `berth: batch inputs`).
+  public var description: String
+  public var files: [File]
+
+  public init(description: String, files: [File]) {
+    self.description = description
+    self.files = files
+  }
+}
+
+/// A target provider whose services' images need more than the app and models (a batch job's inputs and runner).
+public protocol ImageContributing: Sendable {
+  /// The layers to add to `deployment`'s image; throws a `TargetError` when they cannot be gathered.
+  func imageLayers(for deployment: ServiceDeployment) throws -> [ImageLayerContent]
 }
 
 /// The pushed image and what the push cost.

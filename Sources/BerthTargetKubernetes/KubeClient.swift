@@ -152,11 +152,12 @@ public struct KubeClient: Sendable {
     }
   }
 
-  /// The last `tailLines` lines of a pod's container log (`previous` for the last terminated run).
-  public func log(pod: String, namespace: String, container: String, tailLines: Int, previous: Bool = false) async throws
+  /// The last `tailLines` lines of a pod's container log (all of it when nil; `previous` for the last terminated run).
+  public func log(pod: String, namespace: String, container: String, tailLines: Int?, previous: Bool = false) async throws
     -> String
   {
-    var query = ["container": container, "tailLines": String(tailLines)]
+    var query = ["container": container]
+    if let tailLines { query["tailLines"] = String(tailLines) }
     if previous { query["previous"] = "true" }
     let body = try await send(
       .GET, KubeKind.pod.collectionPath(namespace: namespace) + "/\(pod)/log", query: query, what: "log of pod \(pod)")

@@ -27,9 +27,12 @@ public struct KubeKind: Hashable, Sendable, CustomStringConvertible {
   public static let networkPolicy = KubeKind(
     apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true)
 
+  /// A batch job's run on a cluster (an Indexed Job).
+  public static let job = KubeKind(apiVersion: "batch/v1", kind: "Job", plural: "jobs", namespaced: true)
+
   public static let all: [KubeKind] = [
     namespace, serviceAccount, secret, service, pod, event, deployment, horizontalPodAutoscaler, podDisruptionBudget,
-    configMap, ingress, networkPolicy,
+    configMap, ingress, networkPolicy, job,
   ]
 
   /// The kinds a service is made of, in apply order.

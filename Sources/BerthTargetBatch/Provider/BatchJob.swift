@@ -14,33 +14,17 @@ struct BatchJob {
   func run() async throws -> ApplyResponse {
     let settings = BatchSettings(deployment.settings)
     let run = provider.layout.run(deployment.instance, revision: deployment.revision)
-    let outputDirectory = try outputFolder(settings, run: run)
+    let outputDirectory = try JobInputs.outputFolder(settings, run: run, deployment)
     if let record = RunRecord.read(run.recordFile), record.status == .completed,
       [record.outputFile, record.summaryFile].compactMap({ $0 }).allSatisfy(FileManager.default.fileExists(atPath:))
     {
       return response(record, message: "run \(deployment.revision) already completed; nothing scored")
     }
-    let inputRoot = try inputFolder(settings)
-    let files: [InputFile]
-    do {
-      files = try InputListing.files(under: inputRoot)
-    } catch {
-      throw TargetError("\(error)")
-    }
+    let inputs = try JobInputs.gather(deployment, layout: provider.layout)
     let prepared = try await provider.environments.prepare(
       condaFile: deployment.condaFile, resolution: deployment.environmentResolution, progress: progress)
     let modelsRoot = provider.layout.models(deployment.instance, revision: deployment.revision)
     try ModelLayout.link(deployment.models, into: modelsRoot)
-    let scoringKey: String
-    do {
-      scoringKey = try ScoringKey.of(deployment)
-    } catch {
-      throw TargetError("cannot read the source directory \(deployment.sourceDirectory): \(error)")
-    }
-    let reused =
-      settings.incremental
-      ? ReusedRows.find(in: provider.layout.runs(deployment.instance), key: scoringKey, except: deployment.revision) : [:]
-    let inputs = Set(files)
     var environment = provider.baseEnvironment.merging(deployment.environmentVariables) { $1 }
     environment["PATH"] = prepared.environment.binDirectory + ":" + (provider.baseEnvironment["PATH"] ?? "/usr/bin:/bin")
     environment["VIRTUAL_ENV"] = prepared.environment.root
@@ -48,8 +32,8 @@ struct BatchJob {
       environment["AZUREML_MODEL_DIR"] = modelDirectory
     }
     let request = BatchRunRequest(
-      service: deployment.name, revision: deployment.revision, settings: settings, inputRoot: inputRoot, files: files,
-      reused: reused.filter { key, _ in inputs.contains(key) }, scoringKey: scoringKey,
+      service: deployment.name, revision: deployment.revision, settings: settings, inputRoot: inputs.inputRoot,
+      files: inputs.files, reused: inputs.reused, scoringKey: inputs.scoringKey,
       python: prepared.environment.pythonPath, entryScript: deployment.sourceDirectory + "/" + deployment.entryScript,
       environment: environment, runDirectory: run.root, outputDirectory: outputDirectory, progress: progress)
     let now = provider.now
@@ -61,7 +45,7 @@ struct BatchJob {
     }
   }
 
-  private func response(_ record: RunRecord, message: String) -> ApplyResponse {
+  func response(_ record: RunRecord, message: String) -> ApplyResponse {
     var outputs: Attributes = [
       "revision": .string(record.revision), ServiceInstance.outputKey: .string(deployment.instance),
       "inputs.sha256": .string(record.inputDigest), "items": .int(record.items), "succeeded": .int(record.succeeded),
@@ -70,26 +54,5 @@ struct BatchJob {
     if let output = record.outputFile { outputs["output_file"] = .string(output) }
     if let summary = record.summaryFile { outputs["summary_file"] = .string(summary) }
     return ApplyResponse(outputs: outputs, message: message)
-  }
-
-  private func inputFolder(_ settings: BatchSettings) throws -> String {
-    guard let input = settings.inputPath else {
-      throw TargetError("service '\(deployment.name)' on a batch target has no deployment.input_path to score")
-    }
-    return try resolve(input)
-  }
-
-  /// `output_path` under the manifest's folder, or `<run>/output` without one.
-  private func outputFolder(_ settings: BatchSettings, run: RunLayout) throws -> String {
-    guard let output = settings.outputPath else { return run.root + "/output" }
-    return try resolve(output)
-  }
-
-  private func resolve(_ path: String) throws -> String {
-    if path.hasPrefix("/") { return path }
-    guard let base = deployment.manifestDirectory else {
-      throw TargetError("service '\(deployment.name)': '\(path)' is relative and the manifest's folder is unknown")
-    }
-    return ((base + "/" + path) as NSString).standardizingPath
   }
 }

@@ -16,80 +16,22 @@ import Darwin
 public final class BatchRunner: @unchecked Sendable {
   let request: BatchRunRequest
   let layout: RunLayout
+  private let book: RunBook
   private let lock = NSLock()
   private var pending: [Int] = []
-  private var entries: [Int: JournalEntry] = [:]
-  private var abortReason: (message: String, logTail: [String])?
-  private var scoredThisTime = 0
-  private var lastProgress = ContinuousClock.now
-  private let started = ContinuousClock.now
-  /// When the first worker finished `init()`: scoring rates are measured from there.
-  private var firstReady: ContinuousClock.Instant?
-  private var batches: [[String]] = []
-  private var journal: JournalWriter?
 
   public init(_ request: BatchRunRequest) {
     self.request = request
     self.layout = RunLayout(root: request.runDirectory)
+    self.book = RunBook(request)
   }
 
   /// Runs (or finishes) the job and returns its final record; throws `BatchRunError` when the run cannot start.
   public func run(now: () -> Date = Date.init) throws -> RunRecord {
-    try FileManager.default.createDirectory(atPath: layout.root, withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(atPath: request.outputDirectory, withIntermediateDirectories: true)
-    let lockFD = open(layout.lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard lockFD >= 0, flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-      if lockFD >= 0 { close(lockFD) }
-      throw BatchRunError("another Berth process is running this job (\(layout.root)); wait for it to finish")
-    }
-    defer {
-      flock(lockFD, LOCK_UN)
-      close(lockFD)
-    }
+    pending = try book.begin(processes: request.settings.processCountPerNode, now: now)
     try JournalWriter.replaceDurably(WorkerProgram.source, at: layout.workerProgram)
-    let previous = RunRecord.read(layout.recordFile)
-    let header = request.header
-    var replayed = JournalReplay.replay(
-      (try? String(contentsOfFile: layout.journalFile, encoding: .utf8)) ?? "", expected: header
-    ).entries
-    if previous?.status == .failed {
-      // Applying again after a failed run retries what failed; what succeeded stays done.
-      replayed = replayed.filter { $0.value.failed == 0 }
-    }
-    let toScore = request.filesToScore.map(\.name)
-    batches = MiniBatchPartition.split(toScore, size: request.settings.miniBatchSize)
-    entries = replayed.filter { $0.key < batches.count && batches[$0.key] == $0.value.files }
-    pending = batches.indices.filter { entries[$0] == nil }
-    journal = try JournalWriter(path: layout.journalFile, header: header, keep: Array(entries.values))
-    try JournalWriter.replaceDurably(
-      JournalReplay.line(request.files.map { [$0.name, $0.sha256] }), at: layout.inputsFile)
-    try JournalWriter.replaceDurably(
-      JournalReplay.line(
-        request.files.compactMap { file in request.reused[file].map { [file.name, file.sha256, $0] } }),
-      at: layout.reusedFile)
-    let resumes = (previous.map { $0.status == .running ? $0.resumes + 1 : $0.resumes } ?? 0)
-    let startedAt = previous?.status == .running ? previous!.startedAt : now()
-    let earlierSeconds = previous?.status == .running ? previous!.seconds : 0
-    var record = RunRecord(
-      service: request.service, revision: request.revision, inputDigest: header.inputDigest, status: .running,
-      items: request.files.count, miniBatches: batches.count, reused: request.files.count - toScore.count,
-      processes: request.settings.processCountPerNode, startedAt: startedAt, seconds: earlierSeconds, resumes: resumes,
-      scoringKey: request.scoringKey)
-    try record.write(to: layout.recordFile)
     let workers = min(request.settings.processCountPerNode, pending.count)
-    if pending.isEmpty && !batches.isEmpty {
-      request.progress(
-        "all \(Self.count(batches.count, "mini-batch", "mini-batches")) are in the journal; writing the output without scoring")
-    } else {
-      if !entries.isEmpty {
-        request.progress(
-          "resuming: \(entries.count) of \(batches.count) mini-batches already done (journal), \(pending.count) to score")
-      }
-      let remaining = pending.reduce(0) { $0 + batches[$1].count }
-      request.progress(
-        "scoring \(Self.count(remaining, "file")) in \(Self.count(pending.count, "mini-batch", "mini-batches")) of \(request.settings.miniBatchSize) with \(Self.count(workers, "worker process", "worker processes"))"
-          + (record.reused > 0 ? " (\(record.reused) reused from earlier runs)" : ""))
-    }
+    book.announce(pending: pending, workers: RunBook.count(workers, "worker process", "worker processes"))
     let group = DispatchGroup()
     for slot in 0..<workers {
       group.enter()
@@ -101,36 +43,7 @@ public final class BatchRunner: @unchecked Sendable {
       thread.start()
     }
     group.wait()
-    let elapsed = (ContinuousClock.now - started).seconds
-    let (succeeded, failed) = RunOutput.counts(entries)
-    record.succeeded = succeeded + record.reused
-    record.failed = failed
-    record.seconds = earlierSeconds + elapsed
-    let scoring = firstReady.map { (ContinuousClock.now - $0).seconds }
-    record.scoringSeconds = scoring
-    record.scoredNow = scoredThisTime
-    record.finishedAt = now()
-    if let abortReason {
-      record.status = .failed
-      record.message = abortReason.message
-      try record.write(to: layout.recordFile)
-      throw BatchRunError(abortReason.message, logTail: abortReason.logTail)
-    }
-    if request.settings.outputAction == .appendRow {
-      let output = request.outputDirectory + "/" + RunOutput.appendRowFile
-      try JournalWriter.replaceDurably(
-        RunOutput.appendRowText(files: request.files, reused: request.reused, entries: entries), at: output)
-      record.outputFile = output
-    }
-    let summary = request.outputDirectory + "/" + RunSummary.fileName
-    record.status = .completed
-    record.summaryFile = summary
-    try JournalWriter.replaceDurably(RunSummary.text(record, failures: RunOutput.failures(entries)), at: summary)
-    try record.write(to: layout.recordFile)
-    request.progress(
-      "completed: \(record.succeeded) succeeded, \(record.failed) failed of \(record.items) in \(String(format: "%.1f", elapsed)) s"
-        + (scoredThisTime > 0 ? " (\(rate(scoredThisTime, scoring ?? elapsed)) files/s once the workers were up)" : ""))
-    return record
+    return try book.finish(now: now)
   }
 
   /// One worker slot: starts a worker and feeds it mini-batches until the queue is empty or the run stops.
@@ -142,7 +55,7 @@ public final class BatchRunner: @unchecked Sendable {
     var deferred: JournalEntry?
     defer { if let deferred { record(deferred) } }
     while let index = next() {
-      let files = batches[index]
+      let files = book.batches[index]
       var attempts = 0
       var lastError = ""
       var entry: JournalEntry?
@@ -215,7 +128,7 @@ public final class BatchRunner: @unchecked Sendable {
       try? "\(worker.pid)\n".write(toFile: layout.workerPIDFile(slot), atomically: true, encoding: .utf8)
       switch worker.receive(timeout: .seconds(request.initTimeout)) {
       case .message(let reply) where reply["ready"] != nil:
-        lock.withLock { if firstReady == nil { firstReady = .now } }
+        book.markReady()
         return .success(worker)
       case .message(let reply):
         worker.kill()
@@ -236,64 +149,22 @@ public final class BatchRunner: @unchecked Sendable {
     }
   }
 
-  private var stopped: Bool { lock.withLock { abortReason != nil } }
+  private var stopped: Bool { book.stopped }
 
   private func next() -> Int? {
     lock.withLock {
-      guard abortReason == nil, !pending.isEmpty else { return nil }
+      guard !book.stopped, !pending.isEmpty else { return nil }
       return pending.removeFirst()
     }
   }
 
-  private func stop(_ message: String, logTail: [String] = []) {
-    lock.withLock { if abortReason == nil { abortReason = (message, logTail) } }
-  }
+  private func stop(_ message: String, logTail: [String] = []) { book.stop(message, logTail: logTail) }
 
-  /// Journals a finished mini-batch, counts it, reports progress, and stops the run past the error threshold.
-  private func record(_ entry: JournalEntry) {
-    do {
-      try journal?.append(entry)
-    } catch {
-      stop("\(error)")
-      return
-    }
-    let line: String? = lock.withLock {
-      entries[entry.index] = entry
-      scoredThisTime += entry.files.count
-      let (succeeded, failed) = RunOutput.counts(entries)
-      if request.settings.exceedsThreshold(failed: failed), abortReason == nil {
-        let first = RunOutput.failures(entries).first.map { ": first error: \($0.error)" } ?? ""
-        abortReason = (
-          "\(failed) item\(failed == 1 ? "" : "s") failed, more than error_threshold \(request.settings.errorThreshold)\(first)",
-          []
-        )
-      }
-      let now = ContinuousClock.now
-      guard now - lastProgress >= .seconds(1) || entries.count == batches.count else { return nil }
-      lastProgress = now
-      let elapsed = (now - (firstReady ?? started)).seconds
-      return
-        "\(entries.count)/\(batches.count) mini-batches, \(succeeded) succeeded, \(failed) failed, \(rate(scoredThisTime, elapsed)) files/s"
-    }
-    if let line { request.progress(line) }
-  }
-
-  /// "1 file", "3 files".
-  static func count(_ value: Int, _ one: String, _ many: String? = nil) -> String {
-    "\(value) " + (value == 1 ? one : many ?? one + "s")
-  }
-
-  private func rate(_ files: Int, _ seconds: Double) -> String {
-    String(format: "%.1f", seconds > 0 ? Double(files) / seconds : 0)
-  }
+  private func record(_ entry: JournalEntry) { book.record(entry) }
 
   /// The last 40 lines of a worker's log.
   static func tail(of path: String) -> [String] {
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     return Array(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).suffix(40))
   }
-}
-
-extension Duration {
-  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
