@@ -121,15 +121,7 @@ struct ACIGroupServesTests {
       }
     }
     let launcher = rootfs + "/../launch.sh"
-    try """
-    #!/bin/sh
-    set -e
-    mount -t proc proc "$1/proc"
-    mount --rbind /dev "$1/dev"
-    root=$1
-    shift
-    exec chroot "$root" "$@"
-    """.write(toFile: launcher, atomically: true, encoding: .utf8)
+    try ImageTests.writeChrootLauncher(to: launcher)
     let arguments =
       [
         "netns", "exec", namespace, "/usr/bin/unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh", launcher,

@@ -45,6 +45,20 @@ enum ImageTests {
       })
   }
 
+  /// A script that runs `"$@"` chrooted in its first argument (an unpacked rootfs) with /proc and /dev mounted; run it
+  /// under `unshare --mount --pid --fork` so the mounts and processes stay the container's.
+  static func writeChrootLauncher(to path: String) throws {
+    try """
+    #!/bin/sh
+    set -e
+    mount -t proc proc "$1/proc"
+    mount --rbind /dev "$1/dev"
+    root=$1
+    shift
+    exec chroot "$root" "$@"
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
   /// Runs a program to its end off the concurrency pool; returns its status, output and errors.
   static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
     -> (status: Int32, output: String, errors: String)

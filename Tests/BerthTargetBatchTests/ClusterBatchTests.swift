@@ -8,36 +8,52 @@ import Testing
 @testable import BerthTargetBatch
 
 /// A batch target that names a cluster: the job runs as an Indexed Job on the API server double (strict schema
-/// validation of every object; the double plays the Job controller), its pods run by `TestKubelet` with the real pod
+/// validation of every object; the double plays the Job controller), its pods run by `KubeletDouble` with the real pod
 /// worker program, the example's real model and environment. Berth collects the answers from the pods' logs.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct ClusterBatchTests {
   struct Setup {
     let fixture: DiabetesBatchFixture
-    let double: ClusterDouble
+    let double: KubeAPIDouble
     let provider: BatchTargetProvider
-    let kubelet: TestKubelet
+    let kubelet: KubeletDouble
     let python: String
 
+    var target: ComputeTargetSpec { ComputeTargetSpec(type: .batch, settings: double.settings(namespace: "ml-batch")) }
+
+    /// The kubelet runs a pod's command as a local process: the image's `/opt/berth/batch` is `image/` in the fixture
+    /// (laid out from the job's image layer), `python3` the environment's Python, the image config's entry script and
+    /// model folder local paths; then the pod's own environment. No image pull, no isolation: `BatchClusterImageTests`
+    /// runs the real image.
     static func make(inputs: Int = 9) async throws -> Setup {
       let fixture = try DiabetesBatchFixture()
       try fixture.addInputs(inputs)
-      let double = try await ClusterDouble()
+      let double = try await KubeAPIDouble()
       let provider = BatchTargetProvider(
         runtimeDirectory: fixture.runtime, environmentCache: DiabetesBatchFixture.environmentCache,
-        baseEnvironment: ClusterDouble.environment, clusterPollInterval: .milliseconds(50))
+        baseEnvironment: KubeAPIDouble.environment, clusterPollInterval: .milliseconds(50))
       let python = try await provider.environments.prepare(condaFile: fixture.root + "/env/conda.yaml").environment
         .pythonPath
-      let models = fixture.root + "/image/var/azureml-app/azureml-models"
+      let imageRoot = fixture.root + "/image"
+      let models = imageRoot + "/var/azureml-app/azureml-models"
       try ModelLayout.link([fixture.model()], into: models)
-      let kubelet = TestKubelet(
-        double: double, imageRoot: fixture.root + "/image", python: python,
-        imageEnvironment: [
-          "AZUREML_ENTRY_SCRIPT": fixture.root + "/src/batch_score.py",
-          "AZUREML_MODEL_DIR": ModelLayout.modelDirectory(for: [fixture.model()], modelsRoot: models) ?? "",
-        ])
-      _ = try await provider.apply(ApplyRequest(operation: .provision(name: "batch", double.target)))
-      return Setup(fixture: fixture, double: double, provider: provider, kubelet: kubelet, python: python)
+      let imageEnvironment = [
+        "AZUREML_ENTRY_SCRIPT": fixture.root + "/src/batch_score.py",
+        "AZUREML_MODEL_DIR": ModelLayout.modelDirectory(for: [fixture.model()], modelsRoot: models) ?? "",
+        "BERTH_BATCH_DIR": imageRoot + PodWorkerProgram.root,
+      ]
+      let kubelet = KubeletDouble(double: double) { pod in
+        let environment = ProcessInfo.processInfo.environment.merging(imageEnvironment) { $1 }
+          .merging(pod.environment) { $1 }
+        let command = pod.command.map { argument in
+          argument == "python3" ? python : argument.hasPrefix(PodWorkerProgram.root) ? imageRoot + argument : argument
+        }
+        let result = try await runToEnd(command[0], Array(command.dropFirst()), environment: environment)
+        return (result.status, result.output + result.errors)
+      }
+      let setup = Setup(fixture: fixture, double: double, provider: provider, kubelet: kubelet, python: python)
+      _ = try await provider.apply(ApplyRequest(operation: .provision(name: "batch", setup.target)))
+      return setup
     }
 
     /// The deployment on the cluster, with the image Berth would have built, its batch layer laid out for the kubelet.
@@ -45,12 +61,27 @@ struct ClusterBatchTests {
       throws -> ServiceDeployment
     {
       var deployment = fixture.deployment(revision: revision, settings: settings, output: output)
-      deployment.computeTarget = double.target
+      deployment.computeTarget = target
       deployment.image = ContainerImage(
         reference: "registry.example.com/berth/diabetes-batch@sha256:" + String(repeating: "cd", count: 32),
         digest: "sha256:" + String(repeating: "cd", count: 32), registry: "registry.example.com")
-      try TestKubelet.layOut(try provider.imageLayers(for: deployment), at: fixture.root + "/image")
+      try Self.layOut(try provider.imageLayers(for: deployment), at: fixture.root + "/image")
       return deployment
+    }
+
+    /// Writes `layers`' files under `root`, as the image's filesystem holds them.
+    static func layOut(_ layers: [ImageLayerContent], at root: String) throws {
+      for file in layers.flatMap(\.files) {
+        let path = root + file.imagePath
+        try FileManager.default.createDirectory(
+          atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        switch file.source {
+        case .bytes(let bytes): try Data(bytes).write(to: URL(fileURLWithPath: path))
+        case .path(let source):
+          try? FileManager.default.removeItem(atPath: path)
+          try FileManager.default.copyItem(atPath: source, toPath: path)
+        }
+      }
     }
 
     func apply(_ deployment: ServiceDeployment, progress: ProgressLines = ProgressLines()) async throws -> Attributes {
@@ -130,7 +161,7 @@ struct ClusterBatchTests {
   @Test func anInterruptedApplyFindsItsJobAgainAndWritesTheSameOutput() async throws {
     let setup = try await Setup.make()
     defer { Task { await setup.double.stop() } }
-    setup.kubelet.limit = 3
+    setup.kubelet.pause(after: 3)
     let kubelet = Task { await setup.kubelet.run() }
     defer { kubelet.cancel() }
     let deployment = try setup.deployment()
@@ -143,7 +174,7 @@ struct ClusterBatchTests {
     let record = RunRecord.read(setup.provider.layout.run("diabetes-batch", revision: "rev0000001").recordFile)
     #expect(record?.status == .running)
 
-    setup.kubelet.limit = nil
+    setup.kubelet.pause(after: nil)
     let progress = ProgressLines()
     _ = try await setup.apply(deployment, progress: progress)
     #expect(progress.lines.contains { $0.contains("exists (an earlier apply started it)") }, "\(progress.lines)")
