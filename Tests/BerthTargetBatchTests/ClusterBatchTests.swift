@@ -182,4 +182,39 @@ struct ClusterBatchTests {
     #expect(setup.kubelet.podsRun == 6)
     #expect(try setup.fixture.read("results/parallel_run_step.txt") == (try setup.fixture.scoredOneByOne(python: setup.python)))
   }
+
+  /// The provider conformance suite with the batch target on a cluster: deploy = a run of the Job, drift = output
+  /// deleted behind Berth's back (written again from the journal), a broken `init()` stops the run with its cause.
+  @Test(arguments: ProviderConformance.allCases)
+  func conformance(_ check: ProviderConformance) async throws {
+    let setup = try await Setup.make(inputs: 0)
+    defer { Task { await setup.double.stop() } }
+    let kubelet = Task { await setup.kubelet.run() }
+    defer { kubelet.cancel() }
+    try setup.fixture.wrapper("broken_score.py", initLines: ["raise RuntimeError('model file is corrupt: boom-7')"])
+    let subject = ProviderSubject(
+      provider: setup.provider, computeTargetName: "batch", computeTarget: setup.target,
+      deployment: { name, generation in
+        var deployment = try setup.deployment(revision: "rev000000\(generation)", output: "out-\(name)")
+        deployment.name = name
+        deployment.instance = name
+        deployment.models = [setup.fixture.model(version: generation)]
+        return deployment
+      },
+      broken: { name in
+        var deployment = try setup.deployment(revision: "rev00000bad", output: "out-\(name)")
+        deployment.name = name
+        deployment.instance = name
+        deployment.entryScript = "broken_score.py"
+        // The image Berth would build names this entry script in its config; the test kubelet's image config is fixed,
+        // so the pod's environment says it.
+        deployment.environmentVariables["AZUREML_ENTRY_SCRIPT"] = setup.fixture.root + "/src/broken_score.py"
+        return (deployment, "model file is corrupt: boom-7")
+      },
+      injectDrift: { _, outputs in
+        guard case .string(let file)? = outputs["output_file"] else { throw ConformanceFailure(message: "no output_file") }
+        try FileManager.default.removeItem(atPath: file)
+      })
+    try await check.run(subject)
+  }
 }

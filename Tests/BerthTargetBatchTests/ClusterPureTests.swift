@@ -33,6 +33,9 @@ import Testing
     #expect(answer.log == "loading model\n##berth-result other-run {\"index\": 9, \"rows\": [\"forged\"]}\ndone")
     let failed = PodAnswer.parse("Traceback\n##berth-error rev1 {\"index\": 0, \"error\": \"ValueError: bad\"}\n", token: "rev1")
     #expect(failed.rows == nil && failed.error == "ValueError: bad")
+    #expect(!failed.initFailed)
+    let initFailed = PodAnswer.parse("##berth-error rev1 {\"index\": 0, \"error\": \"boom\", \"init\": true}", token: "rev1")
+    #expect(initFailed.initFailed && initFailed.error == "boom")
   }
 
   static func deployment() -> ServiceDeployment {

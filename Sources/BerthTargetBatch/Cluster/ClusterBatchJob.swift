@@ -153,6 +153,12 @@ struct ClusterBatchJob {
           book.record(
             JournalEntry(
               index: index, files: files, rows: rows, failed: missing, errors: errors, attempts: attempts[index] ?? 1))
+        } else if answer.initFailed {
+          // As on this machine: a failing init() fails every worker, so the run stops at the first.
+          book.stop(
+            "init() of \(deployment.name) failed: \(answer.error ?? "")",
+            logTail: Array(answer.log.split(separator: "\n", omittingEmptySubsequences: false).suffix(40).map(String.init)))
+          break
         } else {
           lastError[index] =
             answer.error ?? PodAnswer.termination(pod) ?? "pod \(podName) \(phase.lowercased()) without an answer"

@@ -6,6 +6,8 @@ struct PodAnswer: Equatable {
   var index: Int?
   var rows: [String]?
   var error: String?
+  /// The error came from the entry script's `init()`: every pod would fail the same way.
+  var initFailed = false
   /// The log without the answer line.
   var log: String
 
@@ -23,6 +25,7 @@ struct PodAnswer: Equatable {
           answer.rows = object["rows"] as? [String]
         } else {
           answer.error = object["error"] as? String
+          answer.initFailed = object["init"] as? Bool ?? false
         }
       }
       if !(line.hasPrefix(PodWorkerProgram.resultMarker + " " + token + " ")

@@ -5,7 +5,8 @@
 /// the image, under `run_invocation_timeout` (`SIGALRM`). Its answer is one line on standard output,
 /// `##berth-result TOKEN {"index": …, "rows": […]}` or `##berth-error TOKEN {"index": …, "error": "…"}`, which Berth
 /// reads from the pod's log; the token (the run's revision) keeps a line the script prints from passing for one.
-/// A failed `init()` or `run()` exits non-zero, so the Job controller retries the index (`backoffLimitPerIndex`).
+/// A failed `init()` or `run()` exits non-zero, so the Job controller retries the index (`backoffLimitPerIndex`); a
+/// failed `init()` says so in its answer (`"init": true`), and Berth stops the run as it does on this machine.
 enum PodWorkerProgram {
   /// Where the program, the mini-batch plan and the inputs live in the image.
   static let root = "/opt/berth/batch"
@@ -94,7 +95,7 @@ enum PodWorkerProgram {
                 module.init()
         except BaseException:
             traceback.print_exc()
-            answer("error", {"index": index, "error": "init() failed: " + failure()})
+            answer("error", {"index": index, "error": failure(), "init": True})
             return 3
         signal.signal(signal.SIGALRM, on_alarm)
         signal.alarm(int(os.environ.get("BERTH_BATCH_TIMEOUT", "0")))
