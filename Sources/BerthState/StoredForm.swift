@@ -24,6 +24,21 @@ public enum StoredForm {
     return StoredFieldValue.unwrap(try decode([String: StoredFieldValue].self, json: json))
   }
 
+  /// Reads a record's dependencies (a JSON array of address strings) without `JSONDecoder`, which costs more per
+  /// record than the rest of the row; anything else falls back to it.
+  public static func addresses(json: String) throws -> [ResourceAddress] {
+    if case .array(let items)? = try? JSONValue.parse(Data(json.utf8)) {
+      var addresses: [ResourceAddress] = []
+      addresses.reserveCapacity(items.count)
+      for item in items {
+        guard case .string(let text) = item, let address = ResourceAddress(parsing: text) else { break }
+        addresses.append(address)
+      }
+      if addresses.count == items.count { return addresses }
+    }
+    return try decode([ResourceAddress].self, json: json)
+  }
+
   public static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
 
   public static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }

@@ -15,7 +15,7 @@ extension ResourceRecord {
       address: try StoredForm.address(address),
       attributes: try StoredForm.attributes(json: attributes),
       outputs: try StoredForm.attributes(json: outputs),
-      dependencies: try StoredForm.decode([ResourceAddress].self, json: dependencies),
+      dependencies: try StoredForm.addresses(json: dependencies),
       updatedAt: StoredForm.date(updatedAt))
   }
 

@@ -9,7 +9,7 @@ extension ResourceRecord {
       address: try StoredForm.address(row.decode(forColumn: "address")),
       attributes: try StoredForm.attributes(json: row.decode(forColumn: "attributes")),
       outputs: try StoredForm.attributes(json: row.decode(forColumn: "outputs")),
-      dependencies: try StoredForm.decode([ResourceAddress].self, json: row.decode(forColumn: "dependencies")),
+      dependencies: try StoredForm.addresses(json: row.decode(forColumn: "dependencies")),
       updatedAt: StoredForm.date(row.decode(forColumn: "updated_at")))
   }
 
