@@ -9,12 +9,17 @@ import Foundation
 enum BatchImageLayer {
   /// The plan the pods read: the inputs' digest (checked against the Job's) and each mini-batch's file names.
   struct Plan: Codable, Equatable {
-    var inputs_sha256: String
-    var mini_batches: [[String]]
+    var inputsSHA256: String
+    var miniBatches: [[String]]
+
+    enum CodingKeys: String, CodingKey {
+      case inputsSHA256 = "inputs_sha256"
+      case miniBatches = "mini_batches"
+    }
   }
 
   static func content(_ inputs: JobInputs) throws -> ImageLayerContent {
-    let plan = Plan(inputs_sha256: InputListing.digest(inputs.files), mini_batches: inputs.miniBatches)
+    let plan = Plan(inputsSHA256: InputListing.digest(inputs.files), miniBatches: inputs.miniBatches)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let planBytes = Array(try encoder.encode(plan))
