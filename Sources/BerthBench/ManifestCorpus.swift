@@ -50,6 +50,7 @@ struct ManifestCorpus {
           "InferenceConfig", "scoring-\(i)",
           "  source_directory: src\n  entry_script: score.py\n  environment: env-\(i % max(1, layout.environments))\n"))
     }
+    // Services past the port range (the 100,000-resource sets of issue #16) are declared without a port.
     for s in 0..<layout.services {
       documents.append(
         document(
@@ -58,7 +59,7 @@ struct ManifestCorpus {
             compute_target: local
             models: [model-\(s % layout.models)]
             inference_config: scoring-\(s % layout.inferenceConfigs)
-            deployment: {port: \(10000 + s), worker_count: 1}
+            deployment: {\(s < 55_000 ? "port: \(10000 + s), " : "")worker_count: 1}
 
           """))
     }
@@ -70,6 +71,15 @@ struct ManifestCorpus {
         toFile: root + String(format: "/manifests-%05d.yaml", f), atomically: false, encoding: .utf8)
     }
     return root
+  }
+
+  /// The file of `root` that declares service `svc-<index>`.
+  func fileHolding(service index: Int, root: String) throws -> String {
+    let layout = layout
+    let before = (modelsOnly ? 0 : 1) + layout.environments + layout.models + layout.inferenceConfigs
+    let documents = before + layout.services
+    let perFile = (documents + files - 1) / files
+    return root + String(format: "/manifests-%05d.yaml", (before + index) / perFile)
   }
 
   private func document(_ kind: String, _ name: String, _ spec: String) -> String {

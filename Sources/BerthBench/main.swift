@@ -10,6 +10,7 @@ import Foundation
 ///        berth-bench kube-apply [--sizes 1000] [--parallelism 32]
 ///        berth-bench batch [--sizes 10000] [--repeat 3]   (the batch-diabetes example's environment, 1 and 2 workers)
 ///        berth-bench state [--sizes 100000] [--repeat 3]   (SQLite and PostgreSQL: write, snapshot, one record)
+///        berth-bench scale [--sizes 10000,100000] [--repeat 3] [--terraform-limit 900]   (every figure of issue #16)
 struct BenchOptions {
   var suites: [String] = []
   var sizes = [1000, 10000, 20000]
@@ -17,6 +18,8 @@ struct BenchOptions {
   var repetitions = 5
   /// Actions at once for `kube-apply` (berth apply's `--parallelism`).
   var parallelism = 32
+  /// Seconds after which a Terraform apply is stopped (`terraform`, `scale`).
+  var terraformLimit: Double = 900
 
   init(arguments: [String]) {
     var iterator = arguments.makeIterator()
@@ -26,6 +29,7 @@ struct BenchOptions {
       case "--files-per-resource": filesPerResource = Double(iterator.next() ?? "") ?? filesPerResource
       case "--repeat": repetitions = Int(iterator.next() ?? "") ?? repetitions
       case "--parallelism": parallelism = Int(iterator.next() ?? "") ?? parallelism
+      case "--terraform-limit": terraformLimit = Double(iterator.next() ?? "") ?? terraformLimit
       default: suites.append(argument)
       }
     }
@@ -89,6 +93,15 @@ if options.suites == ["state"] {
   try await StateBench(sizes: options.sizes, repetitions: options.repetitions, repositoryRoot: root).run()
   exit(0)
 }
+if options.suites == ["scale"] {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+  let sizes = CommandLine.arguments.contains("--sizes") ? options.sizes : [10_000, 100_000]
+  try await ScaleBench(
+    sizes: sizes, repetitions: min(options.repetitions, 3), repositoryRoot: root, terraformLimit: options.terraformLimit
+  ).run()
+  exit(0)
+}
 if options.suites == ["image"] {
   let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
@@ -141,8 +154,12 @@ for size in options.sizes {
     report("register", size: size, seconds, "(\(actions) model registrations of small files: plan + apply)")
   }
   if options.suites.contains("terraform"), TerraformBench.isAvailable {
-    let terraform = try TerraformBench(resources: size).run()
-    report("tf-apply", size: size, terraform.apply, "(terraform apply, terraform_data resources)")
-    report("tf-noop", size: size, terraform.noopPlan, "(terraform plan, no changes)")
+    let terraform = try TerraformBench(resources: size, limit: options.terraformLimit).run()
+    if let apply = terraform.apply, let plan = terraform.noopPlan {
+      report("tf-apply", size: size, apply, "(terraform apply, terraform_data resources)")
+      report("tf-noop", size: size, plan, "(terraform plan, no changes)")
+    } else {
+      report("tf-apply", size: size, options.terraformLimit, "(stopped at the limit: \(terraform.created) created)")
+    }
   }
 }

@@ -49,6 +49,7 @@ struct PlanCommand: AsyncParsableCommand {
       throw ExitCode(1)
     }
     var plan = reconciler.plan(context, destroy: destroy)
+    KeptUntilExit.keep(context)
     plan.source = PlanSource(dir: manifests.path, overlays: manifests.overlay)
     if let out {
       try PlanJSON.encode(plan).write(to: URL(fileURLWithPath: out))

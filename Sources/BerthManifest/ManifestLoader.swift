@@ -201,17 +201,34 @@ public struct ManifestLoader: Sendable {
   }
 
   /// Manifest files below `root`, relative and sorted; hidden folders (.git, .berth) are skipped.
+  /// Every `*.yaml` / `*.yml` under `root` (relative paths, sorted), skipping hidden files and folders.
+  ///
+  /// Walks with `readdir` and the entries' own types: a repository of 100,000 model files beside its manifests is
+  /// listed without a `stat` per file (which `FileManager`'s enumerator makes). Symbolic links to folders are not
+  /// followed; an entry of unknown type is `lstat`ed.
   static func manifestFiles(under root: String) -> [String] {
-    guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
     var result: [String] = []
-    while let relative = enumerator.nextObject() as? String {
-      let name = (relative as NSString).lastPathComponent
-      if name.hasPrefix(".") {
-        if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { enumerator.skipDescendants() }
-        continue
-      }
-      if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-        result.append(relative)
+    var pending: [String] = [""]
+    while let relative = pending.popLast() {
+      guard let directory = opendir(relative.isEmpty ? root : root + "/" + relative) else { continue }
+      defer { closedir(directory) }
+      while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name.hasPrefix(".") { continue }
+        let path = relative.isEmpty ? name : relative + "/" + name
+        var type = entry.pointee.d_type
+        if type == UInt8(DT_UNKNOWN) {
+          var info = stat()
+          guard lstat(root + "/" + path, &info) == 0 else { continue }
+          type = (info.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
+        }
+        if type == UInt8(DT_DIR) {
+          pending.append(path)
+        } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+          result.append(path)
+        }
       }
     }
     return result.sorted()

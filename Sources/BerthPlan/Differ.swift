@@ -78,7 +78,10 @@ public enum Differ {
           dependencies: want.dependencies, movedFrom: movedFrom))
     }
 
-    for (address, record) in input.state.resources.sorted(by: { $0.key < $1.key }) where desired[address] == nil {
+    // Only the records left out of the manifests are sorted (sorting every record, values and all, was a tenth of a
+    // no-op plan of 10,000 resources).
+    for address in input.state.resources.keys.filter({ desired[$0] == nil }).sorted() {
+      guard let record = input.state.resources[address] else { continue }
       changes.append(
         ResourceChange(
           address: address, kind: .delete,
@@ -92,7 +95,8 @@ public enum Differ {
   public static func destroy(_ input: PlanInput) -> ChangeSet {
     var diagnostics: [Diagnostic] = []
     var changes: [ResourceChange] = []
-    for (address, record) in input.state.resources.sorted(by: { $0.key < $1.key }) {
+    for address in input.state.resources.keys.sorted() {
+      guard let record = input.state.resources[address] else { continue }
       if let resource = input.graph[address], resource.lifecycle.preventDestroy {
         diagnostics.append(
           .error(
@@ -112,7 +116,8 @@ public enum Differ {
   }
 
   static func diffAttributes(_ before: Attributes, _ after: Attributes) -> [FieldChange] {
-    Set(before.keys).union(after.keys).sorted().compactMap { key in
+    if before == after { return [] }  // the common case of a plan, without building and sorting the key set
+    return Set(before.keys).union(after.keys).sorted().compactMap { key in
       before[key] == after[key] ? nil : FieldChange(path: key, before: before[key], after: after[key])
     }
   }

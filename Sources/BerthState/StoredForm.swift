@@ -39,6 +39,19 @@ public enum StoredForm {
     return try decode([ResourceAddress].self, json: json)
   }
 
+  /// Reads a JSON object of strings (a model version's tags) without `JSONDecoder`; other shapes fall back to it.
+  public static func strings(json: String) throws -> [String: String] {
+    if case .object(let members)? = try? JSONValue.parse(Data(json.utf8)) {
+      var result: [String: String] = [:]
+      for member in members {
+        guard case .string(let text) = member.value else { return try decode([String: String].self, json: json) }
+        result[member.key] = text
+      }
+      return result
+    }
+    return try decode([String: String].self, json: json)
+  }
+
   public static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
 
   public static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }

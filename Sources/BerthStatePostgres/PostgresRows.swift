@@ -44,7 +44,7 @@ extension ModelVersionRecord {
     self.init(
       name: name, version: version, sha256: sha256, storePath: storePath, basename: basename, sizeBytes: sizeBytes,
       fileCount: fileCount, description: description,
-      tags: try StoredForm.decode([String: String].self, json: tags),
+      tags: try StoredForm.strings(json: tags),
       registeredAt: StoredForm.date(registeredAt))
   }
 

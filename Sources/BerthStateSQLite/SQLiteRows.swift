@@ -39,7 +39,7 @@ extension ModelVersionRecord {
       basename: row.decode(forColumn: "basename"), sizeBytes: row.decode(forColumn: "size_bytes"),
       fileCount: row.decode(forColumn: "file_count"),
       description: row.decode(forColumn: "description"),
-      tags: try StoredForm.decode([String: String].self, json: row.decode(forColumn: "tags")),
+      tags: try StoredForm.strings(json: row.decode(forColumn: "tags")),
       registeredAt: StoredForm.date(row.decode(forColumn: "registered_at")))
   }
 
