@@ -101,10 +101,13 @@ struct ScaleBench {
     report("svc-apply", size: resources, (clock.now - start).seconds, "(\(applied.actions) actions, fake target)")
     let file = try corpus.fileHolding(service: corpus.layout.services / 2, root: root)
     let text = try String(contentsOfFile: file, encoding: .utf8)
-    let edited = text.replacingOccurrences(
-      of: "name: svc-\(corpus.layout.services / 2)\n  labels: {team: bench}\nspec:\n",
-      with: "name: svc-\(corpus.layout.services / 2)\n  labels: {team: bench, changed: \"yes\"}\nspec:\n")
-    guard edited != text else { throw BenchError("could not edit one service in \(file)") }
+    // Its worker_count: 1 → 2, inside its own document only.
+    var documents = text.components(separatedBy: "---\n")
+    guard let index = documents.firstIndex(where: { $0.contains("name: svc-\(corpus.layout.services / 2)\n") }),
+      documents[index].contains("worker_count: 1}")
+    else { throw BenchError("could not find service svc-\(corpus.layout.services / 2) in \(file)") }
+    documents[index] = documents[index].replacingOccurrences(of: "worker_count: 1}", with: "worker_count: 2}")
+    let edited = documents.joined(separator: "---\n")
     try edited.write(toFile: file, atomically: false, encoding: .utf8)
     var planned = 0
     let plan = try await median(repetitions) { planned = try await pipeline.plan().actions.count }
