@@ -20,7 +20,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "BerthModel"),
-    .target(name: "BerthManifest", dependencies: ["BerthModel", .product(name: "Yams", package: "Yams")]),
+    .target(
+      name: "BerthManifest",
+      dependencies: ["BerthModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "BerthGraph", dependencies: ["BerthModel", "BerthManifest"]),
     .target(name: "BerthProcess"),
     .target(name: "BerthGit", dependencies: ["BerthProcess"]),

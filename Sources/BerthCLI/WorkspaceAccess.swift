@@ -38,7 +38,8 @@ enum WorkspaceAccess {
   static func openValid(_ options: ManifestOptions, reconciler: Reconciler, terminal: Terminal) throws -> (
     Validation, Workspace, any StateStoring & Locking
   ) {
-    let validation = Validation.run(path: options.path, overlays: options.overlay)
+    // These commands write state, so they may also create the manifest cache beside it.
+    let validation = Validation.run(path: options.path, overlays: options.overlay, cache: .create)
     guard validation.isValid else {
       terminal.printDiagnostics(validation.diagnostics)
       throw ExitCode(1)

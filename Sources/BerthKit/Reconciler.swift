@@ -57,7 +57,7 @@ public struct Reconciler: Sendable {
   public func prepare(
     path: String, overlays: [String] = [], observe: Bool = true, access: StateAccess = .write, workspaceRoot: String? = nil
   ) async throws -> (Context?, [Diagnostic]) {
-    let validation = Validation.run(path: path, overlays: overlays)
+    let validation = Validation.run(path: path, overlays: overlays, cache: access == .write ? .create : .ifPresent)
     guard validation.isValid else { return (nil, validation.diagnostics) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: workspaceRoot ?? validation.manifests.root)
     let store = try openState(workspace.state, access)
@@ -87,7 +87,7 @@ public struct Reconciler: Sendable {
     }
     var input = PlanInput(
       graph: validation.graph, contentDigests: digests, state: state, observations: observations,
-      manifestsDigest: try Self.digest(files: validation.manifests.absoluteFiles))
+      manifestsDigest: validation.manifests.contentDigest)
     input.observationDiagnostics = observationDiagnostics
     return Context(
       validation: validation, workspace: workspace, store: store, targets: targets, input: input, hashCache: cache,
@@ -142,15 +142,6 @@ public struct Reconciler: Sendable {
       try? await store.release(lock)
       throw error
     }
-  }
-
-  static func digest(files: [String]) throws -> String {
-    var hasher = SHA256()
-    for file in files.sorted() {
-      hasher.update(data: Data(file.utf8))
-      hasher.update(data: try Data(contentsOf: URL(fileURLWithPath: file)))
-    }
-    return Hex.encode(hasher.finalize())
   }
 
   static func digest(_ plan: Plan) -> String {

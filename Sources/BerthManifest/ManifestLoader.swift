@@ -1,4 +1,5 @@
 import BerthModel
+import Crypto
 import Foundation
 
 /// Reads every manifest under a folder: finds files, parses, validates, checks referenced paths.
@@ -9,9 +10,12 @@ public struct ManifestLoader: Sendable {
   ///
   /// Diagnostics print file paths as `path` was written; `displayPath` replaces it (tests use a stable name).
   /// `overlays` are folders whose documents patch the base documents of the same kind and name (see Overlay).
-  public func load(path: String, displayPath: String? = nil, overlays: [String] = []) -> ManifestSet {
+  /// With a `cache`, files unchanged since an earlier run are taken from it instead of being read and parsed.
+  public func load(path: String, displayPath: String? = nil, overlays: [String] = [], cache: ManifestCache? = nil)
+    -> ManifestSet
+  {
     let shownPath = displayPath ?? path
-    let base = Self.read(path, shownAs: shownPath)
+    let base = Self.read(path, shownAs: shownPath, cache: cache)
     guard let baseRoot = base.root else {
       return ManifestSet(
         root: Self.absolute(path), files: [], resources: [],
@@ -22,7 +26,7 @@ public struct ManifestLoader: Sendable {
     var files = base.files
     var root = baseRoot
     for overlayPath in overlays {
-      let overlay = Self.read(overlayPath, shownAs: overlayPath)
+      let overlay = Self.read(overlayPath, shownAs: overlayPath, cache: cache)
       guard let overlayRoot = overlay.root else {
         diagnostics.append(.error("overlay folder '\(overlayPath)' does not exist"))
         continue
@@ -58,7 +62,28 @@ public struct ManifestLoader: Sendable {
       root: baseRoot, files: files.map(\.display), resources: resources, diagnostics: diagnostics,
       invalidAddresses: invalidAddresses)
     set.absoluteFiles = files.map(\.fullPath)
+    set.contentDigest = Self.contentDigest(files)
     return set
+  }
+
+  /// One digest of every manifest file's path and bytes, from the per-file digests taken when each was read.
+  static func contentDigest(_ files: [(fullPath: String, display: String, digest: [UInt8])]) -> String {
+    var hasher = SHA256()
+    for file in files.sorted(by: { $0.fullPath < $1.fullPath }) {
+      hasher.update(data: Data(file.fullPath.utf8))
+      hasher.update(data: file.digest)
+    }
+    return Hex.encode(hasher.finalize())
+  }
+
+  /// The folder a manifest path's relative paths start from: the folder itself, or a file's folder.
+  public static func rootFolder(of path: String) -> String {
+    let absolute = Self.absolute(path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), !isDirectory.boolValue else {
+      return absolute
+    }
+    return (absolute as NSString).deletingLastPathComponent
   }
 
   /// One Berth document and the folder its relative paths start from.
@@ -70,12 +95,12 @@ public struct ManifestLoader: Sendable {
   /// The documents of a folder (or file), before validation.
   struct Read: Sendable {
     var root: String?
-    var files: [(fullPath: String, display: String)] = []
+    var files: [(fullPath: String, display: String, digest: [UInt8])] = []
     var documents: [Document] = []
     var diagnostics: [Diagnostic] = []
   }
 
-  static func read(_ path: String, shownAs shownPath: String) -> Read {
+  static func read(_ path: String, shownAs shownPath: String, cache: ManifestCache?) -> Read {
     let absolute = Self.absolute(path)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else { return Read(root: nil) }
@@ -86,11 +111,11 @@ public struct ManifestLoader: Sendable {
       ? Self.displayPrefix(shownPath) : Self.displayPrefix((shownPath as NSString).deletingLastPathComponent)
     // Files are independent: read and parse them on every core, then keep them in file order.
     let outcomes = ParallelMap.map(relativeFiles) { relative in
-      Self.loadFile(fullPath: root + "/" + relative, display: displayPrefix + relative)
+      Self.loadFile(fullPath: root + "/" + relative, display: displayPrefix + relative, cache: cache)
     }
     var read = Read(root: root)
     for outcome in outcomes {
-      if outcome.isManifest { read.files.append((outcome.fullPath, outcome.display)) }
+      if outcome.isManifest { read.files.append((outcome.fullPath, outcome.display, outcome.digest)) }
       read.diagnostics += outcome.diagnostics
       read.documents += outcome.documents
     }
@@ -103,9 +128,33 @@ public struct ManifestLoader: Sendable {
     var isManifest = false
     var documents: [Document] = []
     var diagnostics: [Diagnostic] = []
+    /// SHA-256 of the file's bytes, when they were read.
+    var digest: [UInt8] = []
   }
 
-  static func loadFile(fullPath: String, display: String) -> FileOutcome {
+  /// The outcome of one file: from the cache when its identity is unchanged, else read and parsed (and stored).
+  static func loadFile(fullPath: String, display: String, cache: ManifestCache?) -> FileOutcome {
+    guard let cache else { return parseFile(fullPath: fullPath, display: display) }
+    let readAt = ManifestCache.now()
+    let key = ManifestCache.FileKey.of(fullPath)
+    let baseDirectory = (fullPath as NSString).deletingLastPathComponent
+    if let key, let parsed = cache.lookup(fullPath, key: key, display: display) {
+      var outcome = FileOutcome(fullPath: fullPath, display: display, isManifest: parsed.isManifest, digest: parsed.digest)
+      outcome.documents = parsed.documents.map { Document(node: $0, baseDirectory: baseDirectory) }
+      return outcome
+    }
+    let outcome = parseFile(fullPath: fullPath, display: display)
+    // A file with problems is parsed again next time, so they are reported again.
+    if let key, outcome.diagnostics.isEmpty {
+      cache.store(
+        fullPath, key: key, readAt: readAt,
+        parsed: ManifestCache.Parsed(
+          isManifest: outcome.isManifest, digest: outcome.digest, documents: outcome.documents.map(\.node)))
+    }
+    return outcome
+  }
+
+  static func parseFile(fullPath: String, display: String) -> FileOutcome {
     var outcome = FileOutcome(fullPath: fullPath, display: display)
     let start = SourceLocation(file: display, line: 1, column: 1)
     let file: FileCheck.Regular
@@ -143,6 +192,7 @@ public struct ManifestLoader: Sendable {
           hint: "save the file as UTF-8"))
       return outcome
     }
+    outcome.digest = Array(SHA256.hash(data: data))
     let parsed = ManifestParser.documents(in: text, file: display)
     let berthDocuments = parsed.documents.filter(Self.isBerthDocument)
     if berthDocuments.isEmpty && parsed.diagnostics.isEmpty { return outcome }  // a conda file, a Kubernetes manifest, …

@@ -8,6 +8,8 @@ public struct ManifestSet: Sendable {
   public var files: [String]
   /// The same files as absolute paths, for digests.
   public var absoluteFiles: [String] = []
+  /// SHA-256 over every manifest file's absolute path and bytes (the plan fingerprint's manifest part).
+  public var contentDigest = ""
   public var resources: [Resource]
   public var diagnostics: [Diagnostic]
   /// Addresses of documents that were declared but failed validation; references to them are not reported again.

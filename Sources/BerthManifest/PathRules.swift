@@ -2,7 +2,7 @@ import BerthModel
 import Foundation
 
 /// Checks that files and folders named in manifests exist and stay inside the manifest root.
-struct PathRules {
+struct PathRules: Sendable {
   enum Expectation {
     case file
     case folder
@@ -19,50 +19,54 @@ struct PathRules {
 
   let root: String
   private let resolvedRoot: String
+  private let folders = FolderResolver()
 
   init(root: String) {
     self.root = root
     self.resolvedRoot = Self.realPath(root) ?? root
   }
 
+  /// The problems of every resource's paths, in resource order; resources are checked on every core.
   func check(_ resources: [Resource]) -> [Diagnostic] {
+    ParallelMap.map(resources) { resource in check(resource) }.flatMap { $0 }
+  }
+
+  private func check(_ resource: Resource) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
-    for resource in resources {
-      switch resource.spec {
-      case .model(let spec):
-        if check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics) {
-          diagnostics += ModelContentRules.check(
-            resource.baseDirectory + "/" + spec.path, shown: spec.path, at: resource.location(of: "path"))
-        }
-      case .environment(let spec):
-        if check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics) {
-          let display = ((resource.location.file as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent(spec.condaFile)
-          diagnostics += CondaFileRules.check(
-            path: resource.baseDirectory + "/" + spec.condaFile, display: display,
-            reference: resource.location(of: "conda_file"))
-        }
-      case .inferenceConfig(let spec):
-        if check(spec.sourceDirectory, field: "source_directory", in: resource, expect: .folder, into: &diagnostics) {
-          check(
-            spec.sourceDirectory + "/" + spec.entryScript, shown: spec.entryScript, field: "entry_script", in: resource,
-            expect: .file, into: &diagnostics, hint: "entry_script is relative to source_directory '\(spec.sourceDirectory)'")
-        }
-      case .service(let spec):
-        if case .string(let input)? = spec.deployment["input_path"] {
-          check(input, field: "deployment.input_path", in: resource, expect: .folder, into: &diagnostics)
-        }
-        // A batch job writes its results there: it need not exist yet, but it stays in the repository.
-        if case .string(let output)? = spec.deployment["output_path"] {
-          checkStaysInside(output, field: "deployment.output_path", in: resource, into: &diagnostics)
-        }
-      case .workspace(let spec):
-        for (field, path) in [("model_store", spec.modelStore), ("environment_cache", spec.environmentCache)] {
-          checkStaysInside(path, field: field, in: resource, into: &diagnostics)
-        }
-      case .computeTarget, .endpoint:
-        break
+    switch resource.spec {
+    case .model(let spec):
+      if check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics) {
+        diagnostics += ModelContentRules.check(
+          resource.baseDirectory + "/" + spec.path, shown: spec.path, at: resource.location(of: "path"))
       }
+    case .environment(let spec):
+      if check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics) {
+        let display = ((resource.location.file as NSString).deletingLastPathComponent as NSString)
+          .appendingPathComponent(spec.condaFile)
+        diagnostics += CondaFileRules.check(
+          path: resource.baseDirectory + "/" + spec.condaFile, display: display,
+          reference: resource.location(of: "conda_file"))
+      }
+    case .inferenceConfig(let spec):
+      if check(spec.sourceDirectory, field: "source_directory", in: resource, expect: .folder, into: &diagnostics) {
+        check(
+          spec.sourceDirectory + "/" + spec.entryScript, shown: spec.entryScript, field: "entry_script", in: resource,
+          expect: .file, into: &diagnostics, hint: "entry_script is relative to source_directory '\(spec.sourceDirectory)'")
+      }
+    case .service(let spec):
+      if case .string(let input)? = spec.deployment["input_path"] {
+        check(input, field: "deployment.input_path", in: resource, expect: .folder, into: &diagnostics)
+      }
+      // A batch job writes its results there: it need not exist yet, but it stays in the repository.
+      if case .string(let output)? = spec.deployment["output_path"] {
+        checkStaysInside(output, field: "deployment.output_path", in: resource, into: &diagnostics)
+      }
+    case .workspace(let spec):
+      for (field, path) in [("model_store", spec.modelStore), ("environment_cache", spec.environmentCache)] {
+        checkStaysInside(path, field: field, in: resource, into: &diagnostics)
+      }
+    case .computeTarget, .endpoint:
+      break
     }
     return diagnostics
   }
@@ -84,7 +88,7 @@ struct PathRules {
     }
     let full = Self.lexicallyNormalized(resource.baseDirectory + "/" + path)
     // A path that does not exist cannot resolve; its lexical form is checked instead.
-    let resolved = Self.realPath(full) ?? full
+    let resolved = folders.realPath(full) ?? full
     if !Self.isInside(resolved, resolvedRoot) {
       diagnostics.append(
         .error(
@@ -157,6 +161,7 @@ struct PathRules {
   }
 
   /// The canonical path with every symbolic link resolved (libc `realpath`), or nil when it does not exist.
+  /// (`FolderResolver` gives the same answer resolving each folder once.)
   static func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }
@@ -178,5 +183,40 @@ struct PathRules {
 
   static func isInside(_ path: String, _ root: String) -> Bool {
     path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+  }
+}
+
+/// `realpath` for many files in few folders: each folder is resolved once, then a file costs one `lstat`.
+///
+/// glibc's `realpath` reads every component of the path again (`readlink` on each); 100,000 model files under one
+/// `models/` folder made that the largest system-call cost of a plan. A file that is itself a symbolic link is
+/// resolved in full, as before.
+final class FolderResolver: @unchecked Sendable {
+  private let lock = NSLock()
+  private var folders: [String: String?] = [:]
+
+  /// `PathRules.realPath(path)` for an absolute, lexically normalised path.
+  func realPath(_ path: String) -> String? {
+    guard let slash = path.lastIndex(of: "/"), path != "/" else { return PathRules.realPath(path) }
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return nil }
+    if info.st_mode & S_IFMT == S_IFLNK { return PathRules.realPath(path) }
+    let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+    guard let folder = resolvedFolder(parent) else { return nil }
+    return (folder == "/" ? "" : folder) + "/" + path[path.index(after: slash)...]
+  }
+
+  private func resolvedFolder(_ path: String) -> String? {
+    lock.lock()
+    if let known = folders[path] {
+      lock.unlock()
+      return known
+    }
+    lock.unlock()
+    let resolved = PathRules.realPath(path)
+    lock.lock()
+    folders[path] = resolved
+    lock.unlock()
+    return resolved
   }
 }

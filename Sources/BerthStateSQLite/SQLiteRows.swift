@@ -4,13 +4,17 @@ import Foundation
 import GRDB
 
 extension ResourceRecord {
+  /// The columns `init(sqliteRow:)` reads, in its order: a snapshot selects exactly these and reads them by index
+  /// (a lookup by name lower-cases the name, for every column of every one of 100,000 rows).
+  static let sqliteColumns = "address, attributes, outputs, dependencies, updated_at"
+
   init(sqliteRow row: Row) throws {
     try self.init(
-      address: try StoredForm.address(row.decode(forColumn: "address")),
-      attributes: try StoredForm.attributes(json: row.decode(forColumn: "attributes")),
-      outputs: try StoredForm.attributes(json: row.decode(forColumn: "outputs")),
-      dependencies: try StoredForm.addresses(json: row.decode(forColumn: "dependencies")),
-      updatedAt: StoredForm.date(row.decode(forColumn: "updated_at")))
+      address: try StoredForm.address(row.decode(atIndex: 0)),
+      attributes: try StoredForm.attributes(json: row.decode(atIndex: 1)),
+      outputs: try StoredForm.attributes(json: row.decode(atIndex: 2)),
+      dependencies: try StoredForm.addresses(json: row.decode(atIndex: 3)),
+      updatedAt: StoredForm.date(row.decode(atIndex: 4)))
   }
 
   /// Inserts or replaces this record.
@@ -32,15 +36,17 @@ extension ResourceRecord {
 }
 
 extension ModelVersionRecord {
+  /// The columns `init(sqliteRow:)` reads, in its order (see `ResourceRecord.sqliteColumns`).
+  static let sqliteColumns =
+    "name, version, sha256, store_path, basename, size_bytes, file_count, description, tags, registered_at"
+
   init(sqliteRow row: Row) throws {
     try self.init(
-      name: row.decode(forColumn: "name"), version: row.decode(forColumn: "version"), sha256: row.decode(forColumn: "sha256"),
-      storePath: row.decode(forColumn: "store_path"),
-      basename: row.decode(forColumn: "basename"), sizeBytes: row.decode(forColumn: "size_bytes"),
-      fileCount: row.decode(forColumn: "file_count"),
-      description: row.decode(forColumn: "description"),
-      tags: try StoredForm.strings(json: row.decode(forColumn: "tags")),
-      registeredAt: StoredForm.date(row.decode(forColumn: "registered_at")))
+      name: row.decode(atIndex: 0), version: row.decode(atIndex: 1), sha256: row.decode(atIndex: 2),
+      storePath: row.decode(atIndex: 3), basename: row.decode(atIndex: 4), sizeBytes: row.decode(atIndex: 5),
+      fileCount: row.decode(atIndex: 6), description: row.decode(atIndex: 7),
+      tags: try StoredForm.strings(json: row.decode(atIndex: 8)),
+      registeredAt: StoredForm.date(row.decode(atIndex: 9)))
   }
 
   /// Inserts this version; registering a name and version twice is a bug and fails.

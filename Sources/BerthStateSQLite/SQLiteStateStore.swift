@@ -113,12 +113,14 @@ public final class SQLiteStateStore: StateStoring, Locking, Sendable {
       // Rows are decoded as they are stepped (a cursor), into a table sized once: 100,000 records are never held
       // twice, and the dictionary never rehashes.
       snapshot.resources.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM resources") ?? 0)
-      let rows = try Row.fetchCursor(db, sql: "SELECT * FROM resources")
+      let rows = try Row.fetchCursor(db, sql: "SELECT \(ResourceRecord.sqliteColumns) FROM resources")
       while let row = try rows.next() {
         let record = try ResourceRecord(sqliteRow: row)
         snapshot.resources[record.address] = record
       }
-      for row in try Row.fetchAll(db, sql: "SELECT * FROM model_versions ORDER BY name, version") {
+      let versions = try Row.fetchCursor(
+        db, sql: "SELECT \(ModelVersionRecord.sqliteColumns) FROM model_versions ORDER BY name, version")
+      while let row = try versions.next() {
         let version = try ModelVersionRecord(sqliteRow: row)
         snapshot.modelVersions[version.name, default: []].append(version)
       }
