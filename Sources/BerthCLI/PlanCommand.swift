@@ -48,7 +48,9 @@ struct PlanCommand: AsyncParsableCommand {
       terminal.printDiagnostics(diagnostics)
       throw ExitCode(1)
     }
-    var plan = reconciler.plan(context, destroy: destroy)
+    var timings = context.timings
+    var plan = timings.measure("plan (diff and order)") { reconciler.plan(context, destroy: destroy) }
+    if PhaseTimings.requested { FileHandle.standardError.write(Data(timings.report.utf8)) }
     KeptUntilExit.keep(context)
     plan.source = PlanSource(dir: manifests.path, overlays: manifests.overlay)
     if let out {

@@ -13,8 +13,10 @@ public struct ContentReadError: Error, CustomStringConvertible {
 /// Measures the bytes behind a graph: model files, conda files and source folders.
 enum ContentDigests {
   static func measure(_ graph: DesiredGraph, hasher: ContentHasher) throws -> [ResourceAddress: String] {
-    var digests: [ResourceAddress: String] = [:]
-    var byPath: [String: String] = [:]  // inference configs often share a source folder, environments a conda file
+    // What each resource names; inference configs often share a source folder, environments a conda file.
+    var named: [(address: ResourceAddress, resource: Resource, path: String, full: String)] = []
+    var paths: [String] = []
+    var seen: Set<String> = []
     for (address, resource) in graph.resources {
       let path: String
       switch resource.spec {
@@ -30,16 +32,19 @@ enum ContentDigests {
       case .workspace, .computeTarget, .endpoint: continue
       }
       let full = resource.baseDirectory + "/" + path
+      named.append((address, resource, path, full))
+      if seen.insert(full).inserted { paths.append(full) }
+    }
+    // Each path once, on every core: 100,000 model files are 100,000 `stat`s even when the hash cache knows them all.
+    let measured = Self.concurrently(paths) { full in Result { try hasher.digest(of: full).sha256 } }
+    let byPath = Dictionary(uniqueKeysWithValues: zip(paths, measured))
+    var digests: [ResourceAddress: String] = [:]
+    digests.reserveCapacity(named.count)
+    for (address, resource, path, full) in named {
       let digest: String
-      if let known = byPath[full] {
-        digest = known
-      } else {
-        do {
-          digest = try hasher.digest(of: full).sha256
-        } catch {
-          throw Self.readError(full, shown: path, resource: resource, underlying: error)
-        }
-        byPath[full] = digest
+      switch byPath[full]! {
+      case .success(let value): digest = value
+      case .failure(let error): throw Self.readError(full, shown: path, resource: resource, underlying: error)
       }
       // Resolution settings change what is installed, so services using the environment must roll out again.
       if case .environment(let spec) = resource.spec, !spec.resolution.isDefault {
@@ -50,6 +55,21 @@ enum ContentDigests {
       }
     }
     return digests
+  }
+
+  /// `inputs.map(transform)` on every core, in input order.
+  static func concurrently<Output: Sendable>(_ inputs: [String], _ transform: @Sendable (String) -> Output) -> [Output] {
+    if inputs.count < 8 { return inputs.map(transform) }
+    let slots = UnsafeMutableBufferPointer<Output?>.allocate(capacity: inputs.count)
+    slots.initialize(repeating: nil)
+    defer {
+      slots.deinitialize()
+      slots.deallocate()
+    }
+    nonisolated(unsafe) let shared = slots
+    // Each index is written by exactly one iteration.
+    DispatchQueue.concurrentPerform(iterations: inputs.count) { index in shared[index] = transform(inputs[index]) }
+    return slots.map { $0! }
   }
 
   /// Names the manifest line and what is wrong with the path now, instead of a Foundation error dump.

@@ -47,6 +47,8 @@ public struct Reconciler: Sendable {
     /// What the targets' own checks found (ports in use, compute target types without a provider); part of every
     /// plan but a destroy.
     public var targetDiagnostics: [Diagnostic] = []
+    /// How long each step of preparing took (`BERTH_TIMINGS=1` prints them).
+    public var timings = PhaseTimings()
   }
 
   /// Loads and validates the manifests; nil context when there are errors (see the diagnostics).
@@ -57,11 +59,17 @@ public struct Reconciler: Sendable {
   public func prepare(
     path: String, overlays: [String] = [], observe: Bool = true, access: StateAccess = .write, workspaceRoot: String? = nil
   ) async throws -> (Context?, [Diagnostic]) {
-    let validation = Validation.run(path: path, overlays: overlays, cache: access == .write ? .create : .ifPresent)
+    var timings = PhaseTimings()
+    let validation = timings.measure("load and validate") {
+      Validation.run(path: path, overlays: overlays, cache: access == .write ? .create : .ifPresent)
+    }
     guard validation.isValid else { return (nil, validation.diagnostics) }
     let workspace = try Workspace.resolve(validation.graph.workspace, root: workspaceRoot ?? validation.manifests.root)
     let store = try openState(workspace.state, access)
-    let (context, diagnostics) = try await prepare(validation: validation, workspace: workspace, store: store, observe: observe)
+    var (context, diagnostics) = try await prepare(validation: validation, workspace: workspace, store: store, observe: observe)
+    context.timings = timings + context.timings
+    // Digests measured for a plan are kept for the next one, in a cache folder an apply made (docs/state.md).
+    if access == .read { context.hashCache.save(createFolder: false) }
     return (context, diagnostics)
   }
 
@@ -76,22 +84,28 @@ public struct Reconciler: Sendable {
   func context(validation: Validation, workspace: Workspace, store: any StateStoring & Locking, observe: Bool) async throws
     -> Context
   {
-    let cache = HashCache(file: workspace.hashCacheFile)
-    let digests = try ContentDigests.measure(validation.graph, hasher: ContentHasher(cache: cache))
-    let state = try await store.snapshot()
+    var timings = PhaseTimings()
+    let cache = timings.measure("read the hash cache") { HashCache(file: workspace.hashCacheFile) }
+    let digests = try timings.measure("content digests") {
+      try ContentDigests.measure(validation.graph, hasher: ContentHasher(cache: cache))
+    }
+    let state = try await timings.measure("state snapshot") { try await store.snapshot() }
     let targets = targets(workspace)
     var observations: [ResourceAddress: Observation] = [:]
     var observationDiagnostics: [Diagnostic] = []
     if observe {
-      (observations, observationDiagnostics) = await Observer(targets: targets).observe(graph: validation.graph, state: state)
+      (observations, observationDiagnostics) = await timings.measure("observe targets") {
+        await Observer(targets: targets).observe(graph: validation.graph, state: state)
+      }
     }
     var input = PlanInput(
       graph: validation.graph, contentDigests: digests, state: state, observations: observations,
       manifestsDigest: validation.manifests.contentDigest)
     input.observationDiagnostics = observationDiagnostics
+    let checks = timings.measure("target checks") { TargetChecks.run(graph: validation.graph, state: state, targets: targets) }
     return Context(
       validation: validation, workspace: workspace, store: store, targets: targets, input: input, hashCache: cache,
-      targetDiagnostics: TargetChecks.run(graph: validation.graph, state: state, targets: targets))
+      targetDiagnostics: checks, timings: timings)
   }
 
   public func plan(_ context: Context, destroy: Bool = false) -> Plan {

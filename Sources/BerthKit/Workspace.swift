@@ -49,7 +49,7 @@ public struct Workspace: Sendable, Hashable {
     }
     return Workspace(
       root: root, state: state, modelStore: absolute(spec.modelStore), environmentCache: absolute(spec.environmentCache),
-      runtimeDirectory: absolute(".berth/run"), hashCacheFile: absolute(".berth/cache/hashes.json"),
+      runtimeDirectory: absolute(".berth/run"), hashCacheFile: absolute(".berth/cache/hashes.bin"),
       imageCache: absolute(".berth/images"), registry: spec.registry)
   }
 }

@@ -263,12 +263,13 @@ public struct ManifestLoader: Sendable {
       guard let directory = opendir(relative.isEmpty ? root : root + "/" + relative) else { continue }
       defer { closedir(directory) }
       while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        // The name is read in place: an entry is only as long as its name (`d_reclen`), so copying the struct's
+        // 256-byte `d_name` can read past the end of readdir's buffer (and did, at the end of a page).
+        let raw = UnsafeRawPointer(entry)
+        let name = String(cString: (raw + Self.direntNameOffset).assumingMemoryBound(to: CChar.self))
         if name.hasPrefix(".") { continue }
         let path = relative.isEmpty ? name : relative + "/" + name
-        var type = entry.pointee.d_type
+        var type = raw.load(fromByteOffset: Self.direntTypeOffset, as: UInt8.self)
         if type == UInt8(DT_UNKNOWN) {
           var info = stat()
           guard lstat(root + "/" + path, &info) == 0 else { continue }
@@ -283,6 +284,9 @@ public struct ManifestLoader: Sendable {
     }
     return result.sorted()
   }
+
+  private static let direntNameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+  private static let direntTypeOffset = MemoryLayout<dirent>.offset(of: \dirent.d_type)!
 
   static func absolute(_ path: String) -> String {
     let expanded = (path as NSString).expandingTildeInPath

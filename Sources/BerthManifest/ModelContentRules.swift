@@ -9,18 +9,19 @@ enum ModelContentRules {
   /// Entries looked at in one model folder before the walk stops (the hash at plan time reads them all anyway).
   static let walkLimit = 100_000
 
-  static func check(_ path: String, shown: String, at location: SourceLocation?) -> [Diagnostic] {
-    switch FileCheck.kind(of: path) {
-    case .success(.regular(let size)):
+  /// `kind` is what `path` was found to be (by the path checks, which `stat`ed it already).
+  static func check(_ path: String, kind: FileCheck.Kind, shown: String, at location: SourceLocation?) -> [Diagnostic] {
+    switch kind {
+    case .regular(let size):
       return size == 0
         ? [
           .warning(
             "model file '\(shown)' is empty (0 bytes)", at: location, hint: "a model with no bytes cannot be loaded by init()")
         ]
         : []
-    case .success(.directory):
+    case .directory:
       return checkFolder(path, shown: shown, at: location)
-    default:
+    case .special:
       return []
     }
   }

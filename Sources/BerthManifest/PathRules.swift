@@ -35,12 +35,12 @@ struct PathRules: Sendable {
     var diagnostics: [Diagnostic] = []
     switch resource.spec {
     case .model(let spec):
-      if check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics) {
+      if let kind = check(spec.path, field: "path", in: resource, expect: .fileOrFolder, into: &diagnostics) {
         diagnostics += ModelContentRules.check(
-          resource.baseDirectory + "/" + spec.path, shown: spec.path, at: resource.location(of: "path"))
+          resource.baseDirectory + "/" + spec.path, kind: kind, shown: spec.path, at: resource.location(of: "path"))
       }
     case .environment(let spec):
-      if check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics) {
+      if check(spec.condaFile, field: "conda_file", in: resource, expect: .file, into: &diagnostics) != nil {
         let display = ((resource.location.file as NSString).deletingLastPathComponent as NSString)
           .appendingPathComponent(spec.condaFile)
         diagnostics += CondaFileRules.check(
@@ -48,7 +48,7 @@ struct PathRules: Sendable {
           reference: resource.location(of: "conda_file"))
       }
     case .inferenceConfig(let spec):
-      if check(spec.sourceDirectory, field: "source_directory", in: resource, expect: .folder, into: &diagnostics) {
+      if check(spec.sourceDirectory, field: "source_directory", in: resource, expect: .folder, into: &diagnostics) != nil {
         check(
           spec.sourceDirectory + "/" + spec.entryScript, shown: spec.entryScript, field: "entry_script", in: resource,
           expect: .file, into: &diagnostics, hint: "entry_script is relative to source_directory '\(spec.sourceDirectory)'")
@@ -71,12 +71,12 @@ struct PathRules: Sendable {
     return diagnostics
   }
 
-  /// Returns whether the path is valid.
+  /// What the path names when it is valid (its `stat`, for the checks that follow), nil when it is not.
   @discardableResult
   private func check(
     _ path: String, shown: String? = nil, field: String, in resource: Resource, expect: Expectation,
     into diagnostics: inout [Diagnostic], hint: String? = nil
-  ) -> Bool {
+  ) -> FileCheck.Kind? {
     let location = resource.location(of: field)
     let shown = shown ?? path
     if path.hasPrefix("/") || path.hasPrefix("~") {
@@ -84,7 +84,7 @@ struct PathRules: Sendable {
         .error(
           "'\(field)' must be relative to the manifest file, found absolute path '\(shown)'", at: location,
           hint: "manifests are portable between machines; keep files inside the repository"))
-      return false
+      return nil
     }
     let full = Self.lexicallyNormalized(resource.baseDirectory + "/" + path)
     // A path that does not exist cannot resolve; its lexical form is checked instead.
@@ -94,40 +94,40 @@ struct PathRules: Sendable {
         .error(
           "path '\(shown)' in '\(field)' escapes the manifest root", at: location,
           hint: "files must live under the folder given to --dir"))
-      return false
+      return nil
     }
-    let isDirectory: Bool
+    let kind: FileCheck.Kind
     switch FileCheck.kind(of: full) {
     case .failure(.missing):
       diagnostics.append(.error("\(expect.noun) '\(shown)' named by '\(field)' does not exist", at: location, hint: hint))
-      return false
+      return nil
     case .failure(let problem):
       diagnostics.append(.error("cannot read '\(shown)' named by '\(field)': \(problem)", at: location, hint: hint))
-      return false
+      return nil
     case .success(.special(let kind)):
       // Reading a FIFO blocks forever; sockets and devices are not model or source files either.
       diagnostics.append(
         .error(
           "'\(field)' must name a regular \(expect.noun), but '\(shown)' is a \(kind)", at: location,
           hint: "Berth reads only regular files and folders"))
-      return false
-    case .success(.directory): isDirectory = true
-    case .success(.regular):
+      return nil
+    case .success(.directory): kind = .directory
+    case .success(.regular(let size)):
       if let problem = FileCheck.unreadable(full) {
         diagnostics.append(.error("cannot read '\(shown)' named by '\(field)': \(problem)", at: location, hint: hint))
-        return false
+        return nil
       }
-      isDirectory = false
+      kind = .regular(size: size)
     }
-    switch (expect, isDirectory) {
+    switch (expect, kind == .directory) {
     case (.file, true):
       diagnostics.append(.error("'\(field)' must name a file, but '\(shown)' is a folder", at: location))
-      return false
+      return nil
     case (.folder, false):
       diagnostics.append(.error("'\(field)' must name a folder, but '\(shown)' is a file", at: location))
-      return false
+      return nil
     default:
-      return true
+      return kind
     }
   }
 

@@ -19,12 +19,11 @@ public struct ContentHasher: Sendable {
 
   /// Digest of `path`. A folder's digest covers each file's relative path, size and content; a file's is its bytes' sha256.
   public func digest(of path: String) throws -> Digest {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-    }
-    if !isDirectory.boolValue {
-      let (sha, size) = try fileDigest(path)
+    // One `stat` tells a folder from a file and is the file's cache key.
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+    if info.st_mode & S_IFMT != S_IFDIR {
+      let (sha, size) = try fileDigest(path, key: HashCache.key(for: path, info: info))
       return Digest(sha256: sha, sizeBytes: size, fileCount: 1)
     }
     var hasher = SHA256()
@@ -56,7 +55,10 @@ public struct ContentHasher: Sendable {
   }
 
   private func fileDigest(_ path: String) throws -> (String, Int64) {
-    let key = HashCache.key(for: path)
+    try fileDigest(path, key: HashCache.key(for: path))
+  }
+
+  private func fileDigest(_ path: String, key: HashCache.Key?) throws -> (String, Int64) {
     if let key, let cached = cache.lookup(key) { return (cached, key.size) }
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: path])
