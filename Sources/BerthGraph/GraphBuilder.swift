@@ -7,12 +7,14 @@ public enum GraphBuilder {
     _ resources: [Resource], invalid: Set<ResourceAddress> = []
   ) -> (graph: DesiredGraph, diagnostics: [Diagnostic]) {
     var byAddress: [ResourceAddress: Resource] = [:]
+    byAddress.reserveCapacity(resources.count)
     for resource in resources where byAddress[resource.address] == nil {
       byAddress[resource.address] = resource
     }
     var diagnostics: [Diagnostic] = []
     var dependencies: [ResourceAddress: Set<ResourceAddress>] = [:]
-    let namesByKind = Dictionary(grouping: byAddress.keys, by: \.kind).mapValues { $0.map(\.name) }
+    // Only an unknown reference needs the names of a kind (for its hint): grouped then, not on every build.
+    var namesByKind: [ResourceKind: [String]]?
 
     func resolve(_ kind: ResourceKind, _ name: String, from resource: Resource, field: String, noun: String) {
       let target = ResourceAddress(kind, name)
@@ -21,7 +23,8 @@ public enum GraphBuilder {
         return
       }
       if invalid.contains(target) { return }
-      let candidates = namesByKind[kind] ?? []
+      if namesByKind == nil { namesByKind = Dictionary(grouping: byAddress.keys, by: \.kind).mapValues { $0.map(\.name) } }
+      let candidates = namesByKind?[kind] ?? []
       let hint =
         Suggestion.didYouMean(name, in: candidates)
         ?? (candidates.isEmpty ? "no \(kind.rawValue) is declared" : "declared: " + candidates.sorted().joined(separator: ", "))

@@ -226,25 +226,31 @@ public struct ManifestLoader: Sendable {
   }
 
   static func duplicates(in resources: [Resource]) -> [Diagnostic] {
-    var first: [ResourceAddress: Resource] = [:]
+    // Indexes, not copies: a Resource is a large value, and 100,000 of them were copied into this table.
+    var first: [ResourceAddress: Int] = [:]
+    first.reserveCapacity(resources.count)
     var diagnostics: [Diagnostic] = []
-    var workspace: Resource?
-    for resource in resources {
-      if resource.address.kind == .workspace {
+    var workspace: Int?
+    for index in resources.indices {
+      let address = resources[index].address
+      if address.kind == .workspace {
         if let workspace {
           diagnostics.append(
-            .error("only one Workspace may be declared", at: resource.location, hint: "the first is at \(workspace.location)"))
+            .error(
+              "only one Workspace may be declared", at: resources[index].location,
+              hint: "the first is at \(resources[workspace].location)"))
           continue
         }
-        workspace = resource
+        workspace = index
       }
-      if let earlier = first[resource.address] {
+      if let earlier = first[address] {
         diagnostics.append(
           .error(
-            "duplicate \(resource.address.kind.rawValue) name '\(resource.address.name)'",
-            at: resource.location(of: "metadata.name"), hint: "first declared at \(earlier.location(of: "metadata.name"))"))
+            "duplicate \(address.kind.rawValue) name '\(address.name)'",
+            at: resources[index].location(of: "metadata.name"),
+            hint: "first declared at \(resources[earlier].location(of: "metadata.name"))"))
       } else {
-        first[resource.address] = resource
+        first[address] = index
       }
     }
     return diagnostics

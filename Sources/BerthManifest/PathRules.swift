@@ -170,6 +170,7 @@ struct PathRules: Sendable {
 
   /// Removes `.`, `..` and repeated slashes without touching the file system.
   static func lexicallyNormalized(_ path: String) -> String {
+    if isNormalized(path) { return path }
     var parts: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
       switch part {
@@ -179,6 +180,27 @@ struct PathRules: Sendable {
       }
     }
     return "/" + parts.joined(separator: "/")
+  }
+
+  /// Whether an absolute path has no `.` or `..` component, no repeated slash and no trailing slash (the usual case,
+  /// checked without splitting it).
+  static func isNormalized(_ path: String) -> Bool {
+    var previous: UInt8 = 0
+    var dots = 0  // dots since the last slash, while nothing else came
+    var onlyDots = true
+    for byte in path.utf8 {
+      if byte == UInt8(ascii: "/") {
+        if previous == UInt8(ascii: "/") || (onlyDots && dots > 0 && dots <= 2) { return false }
+        dots = 0
+        onlyDots = true
+      } else if byte == UInt8(ascii: ".") {
+        dots += 1
+      } else {
+        onlyDots = false
+      }
+      previous = byte
+    }
+    return path.utf8.first == UInt8(ascii: "/") && previous != UInt8(ascii: "/") && !(onlyDots && dots > 0 && dots <= 2)
   }
 
   static func isInside(_ path: String, _ root: String) -> Bool {

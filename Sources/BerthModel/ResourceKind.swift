@@ -9,7 +9,31 @@ public enum ResourceKind: String, CaseIterable, Hashable, Sendable, Codable, Com
   case service = "Service"
 
   /// The lowercase form used in addresses: `service/diabetes-local`.
-  public var addressPrefix: String { rawValue.lowercased() }
+  public var addressPrefix: String {
+    // Spelled out rather than lower-cased on each call: every address printed or stored goes through here.
+    switch self {
+    case .workspace: "workspace"
+    case .model: "model"
+    case .environment: "environment"
+    case .inferenceConfig: "inferenceconfig"
+    case .computeTarget: "computetarget"
+    case .endpoint: "endpoint"
+    case .service: "service"
+    }
+  }
+
+  /// The position in `allCases`, the order kinds sort in.
+  private var rank: Int {
+    switch self {
+    case .workspace: 0
+    case .model: 1
+    case .environment: 2
+    case .inferenceConfig: 3
+    case .computeTarget: 4
+    case .endpoint: 5
+    case .service: 6
+    }
+  }
 
   /// Accepts the lowercase prefix (`inferenceconfig`) or the kind's own spelling (`InferenceConfig`).
   public init?(addressPrefix: String) {
@@ -20,6 +44,6 @@ public enum ResourceKind: String, CaseIterable, Hashable, Sendable, Codable, Com
   }
 
   public static func < (lhs: ResourceKind, rhs: ResourceKind) -> Bool {
-    allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    lhs.rank < rhs.rank
   }
 }
