@@ -36,7 +36,7 @@ enum ContentDigests {
       if seen.insert(full).inserted { paths.append(full) }
     }
     // Each path once, on every core: 100,000 model files are 100,000 `stat`s even when the hash cache knows them all.
-    let measured = Self.concurrently(paths) { full in Result { try hasher.digest(of: full).sha256 } }
+    let measured = ParallelMap.map(paths) { full in Result { try hasher.digest(of: full).sha256 } }
     let byPath = Dictionary(uniqueKeysWithValues: zip(paths, measured))
     var digests: [ResourceAddress: String] = [:]
     digests.reserveCapacity(named.count)
@@ -55,21 +55,6 @@ enum ContentDigests {
       }
     }
     return digests
-  }
-
-  /// `inputs.map(transform)` on every core, in input order.
-  static func concurrently<Output: Sendable>(_ inputs: [String], _ transform: @Sendable (String) -> Output) -> [Output] {
-    if inputs.count < 8 { return inputs.map(transform) }
-    let slots = UnsafeMutableBufferPointer<Output?>.allocate(capacity: inputs.count)
-    slots.initialize(repeating: nil)
-    defer {
-      slots.deinitialize()
-      slots.deallocate()
-    }
-    nonisolated(unsafe) let shared = slots
-    // Each index is written by exactly one iteration.
-    DispatchQueue.concurrentPerform(iterations: inputs.count) { index in shared[index] = transform(inputs[index]) }
-    return slots.map { $0! }
   }
 
   /// Names the manifest line and what is wrong with the path now, instead of a Foundation error dump.

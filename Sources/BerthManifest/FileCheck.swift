@@ -44,12 +44,17 @@ public enum FileCheck {
       default: return .failure(.unreadable(String(cString: strerror(errno))))
       }
     }
+    return .success(kind(from: info))
+  }
+
+  /// What a `stat` result describes (of something that is not a symbolic link).
+  static func kind(from info: stat) -> Kind {
     switch info.st_mode & S_IFMT {
-    case S_IFREG: return .success(.regular(size: Int64(info.st_size)))
-    case S_IFDIR: return .success(.directory)
-    case S_IFIFO: return .success(.special("FIFO (named pipe)"))
-    case S_IFSOCK: return .success(.special("socket"))
-    default: return .success(.special("device"))
+    case S_IFREG: return .regular(size: Int64(info.st_size))
+    case S_IFDIR: return .directory
+    case S_IFIFO: return .special("FIFO (named pipe)")
+    case S_IFSOCK: return .special("socket")
+    default: return .special("device")
     }
   }
 

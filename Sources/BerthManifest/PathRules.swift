@@ -88,7 +88,8 @@ struct PathRules: Sendable {
     }
     let full = Self.lexicallyNormalized(resource.baseDirectory + "/" + path)
     // A path that does not exist cannot resolve; its lexical form is checked instead.
-    let resolved = folders.realPath(full) ?? full
+    let (canonical, known) = folders.resolve(full)
+    let resolved = canonical ?? full
     if !Self.isInside(resolved, resolvedRoot) {
       diagnostics.append(
         .error(
@@ -97,7 +98,7 @@ struct PathRules: Sendable {
       return nil
     }
     let kind: FileCheck.Kind
-    switch FileCheck.kind(of: full) {
+    switch known.map({ .success($0) }) ?? FileCheck.kind(of: full) {
     case .failure(.missing):
       diagnostics.append(.error("\(expect.noun) '\(shown)' named by '\(field)' does not exist", at: location, hint: hint))
       return nil
@@ -217,15 +218,16 @@ final class FolderResolver: @unchecked Sendable {
   private let lock = NSLock()
   private var folders: [String: String?] = [:]
 
-  /// `PathRules.realPath(path)` for an absolute, lexically normalised path.
-  func realPath(_ path: String) -> String? {
-    guard let slash = path.lastIndex(of: "/"), path != "/" else { return PathRules.realPath(path) }
+  /// `PathRules.realPath(path)` for an absolute, lexically normalised path, and what the path is when it is not a
+  /// symbolic link (its `lstat`, which is then also its `stat`: the caller need not ask again).
+  func resolve(_ path: String) -> (resolved: String?, kind: FileCheck.Kind?) {
+    guard let slash = path.lastIndex(of: "/"), path != "/" else { return (PathRules.realPath(path), nil) }
     var info = stat()
-    guard lstat(path, &info) == 0 else { return nil }
-    if info.st_mode & S_IFMT == S_IFLNK { return PathRules.realPath(path) }
+    guard lstat(path, &info) == 0 else { return (nil, nil) }
+    if info.st_mode & S_IFMT == S_IFLNK { return (PathRules.realPath(path), nil) }
     let parent = slash == path.startIndex ? "/" : String(path[..<slash])
-    guard let folder = resolvedFolder(parent) else { return nil }
-    return (folder == "/" ? "" : folder) + "/" + path[path.index(after: slash)...]
+    guard let folder = resolvedFolder(parent) else { return (nil, nil) }
+    return ((folder == "/" ? "" : folder) + "/" + path[path.index(after: slash)...], FileCheck.kind(from: info))
   }
 
   private func resolvedFolder(_ path: String) -> String? {

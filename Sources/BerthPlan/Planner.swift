@@ -21,7 +21,10 @@ public enum Planner {
     // One buffer hashed once: a Data and an interpolated string per line cost more than the hashing at 100,000.
     var text: [UInt8] = []
     text.reserveCapacity(input.contentDigests.count * 100)
-    for (address, digest) in input.contentDigests.sorted(by: { $0.key < $1.key }) {
+    // In the graph's order, which is already deterministic; sorted only if some digest is of an address outside it.
+    var ordered = input.graph.order.compactMap { address in input.contentDigests[address].map { (address, $0) } }
+    if ordered.count != input.contentDigests.count { ordered = input.contentDigests.sorted { $0.key < $1.key } }
+    for (address, digest) in ordered {
       text.append(contentsOf: address.kind.addressPrefix.utf8)
       text.append(UInt8(ascii: "/"))
       text.append(contentsOf: address.name.utf8)

@@ -8,15 +8,12 @@ import PostgresNIO
 
 extension ResourceRecord {
   /// From `address, attributes, outputs, dependencies, updated_at`.
-  init(postgresRow row: PostgresRow) throws {
+  /// The row's columns, parsed later with the others (`StoredResourceRow.records`).
+  static func storedRow(_ row: PostgresRow) throws -> StoredResourceRow {
     let (address, attributes, outputs, dependencies, updatedAt) = try row.decode(
       (String, String, String, String, Double).self)
-    self.init(
-      address: try StoredForm.address(address),
-      attributes: try StoredForm.attributes(json: attributes),
-      outputs: try StoredForm.attributes(json: outputs),
-      dependencies: try StoredForm.addresses(json: dependencies),
-      updatedAt: StoredForm.date(updatedAt))
+    return StoredResourceRow(
+      address: address, attributes: attributes, outputs: outputs, dependencies: dependencies, updatedAt: updatedAt)
   }
 
   /// Inserts or replaces this record.

@@ -62,11 +62,7 @@ public final class PostgresStateStore: StateStoring, Locking, Sendable {
           SELECT address, attributes::text, outputs::text, dependencies::text, extract(epoch FROM updated_at)::float8
           FROM \(unescaped: schema.resources)
           """, logger: logger)
-        snapshot.resources.reserveCapacity(resources.count)
-        for row in resources {
-          let record = try ResourceRecord(postgresRow: row)
-          snapshot.resources[record.address] = record
-        }
+        snapshot.resources = try StoredResourceRow.records(try resources.map(ResourceRecord.storedRow))
         let versions = try await connection.rows(
           """
           SELECT name, version, sha256, store_path, basename, size_bytes, file_count, description, tags::text,

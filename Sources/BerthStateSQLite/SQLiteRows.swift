@@ -4,17 +4,15 @@ import Foundation
 import GRDB
 
 extension ResourceRecord {
-  /// The columns `init(sqliteRow:)` reads, in its order: a snapshot selects exactly these and reads them by index
+  /// The columns `storedRow(_:)` reads, in its order: a snapshot selects exactly these and reads them by index
   /// (a lookup by name lower-cases the name, for every column of every one of 100,000 rows).
   static let sqliteColumns = "address, attributes, outputs, dependencies, updated_at"
 
-  init(sqliteRow row: Row) throws {
-    try self.init(
-      address: try StoredForm.address(row.decode(atIndex: 0)),
-      attributes: try StoredForm.attributes(json: row.decode(atIndex: 1)),
-      outputs: try StoredForm.attributes(json: row.decode(atIndex: 2)),
-      dependencies: try StoredForm.addresses(json: row.decode(atIndex: 3)),
-      updatedAt: StoredForm.date(row.decode(atIndex: 4)))
+  /// The row's columns, parsed later with the others (`StoredResourceRow.records`).
+  static func storedRow(_ row: Row) throws -> StoredResourceRow {
+    StoredResourceRow(
+      address: try row.decode(atIndex: 0), attributes: try row.decode(atIndex: 1), outputs: try row.decode(atIndex: 2),
+      dependencies: try row.decode(atIndex: 3), updatedAt: try row.decode(atIndex: 4))
   }
 
   /// Inserts or replaces this record.

@@ -110,14 +110,12 @@ public final class SQLiteStateStore: StateStoring, Locking, Sendable {
   private func readSnapshot() async throws -> StateSnapshot {
     try await database.read { db in
       var snapshot = StateSnapshot(serial: try Self.serial(db))
-      // Rows are decoded as they are stepped (a cursor), into a table sized once: 100,000 records are never held
-      // twice, and the dictionary never rehashes.
-      snapshot.resources.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM resources") ?? 0)
-      let rows = try Row.fetchCursor(db, sql: "SELECT \(ResourceRecord.sqliteColumns) FROM resources")
-      while let row = try rows.next() {
-        let record = try ResourceRecord(sqliteRow: row)
-        snapshot.resources[record.address] = record
-      }
+      // The columns are copied out as the rows are stepped (a cursor), then parsed on every core.
+      var rows: [StoredResourceRow] = []
+      rows.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM resources") ?? 0)
+      let cursor = try Row.fetchCursor(db, sql: "SELECT \(ResourceRecord.sqliteColumns) FROM resources")
+      while let row = try cursor.next() { rows.append(try ResourceRecord.storedRow(row)) }
+      snapshot.resources = try StoredResourceRow.records(rows)
       let versions = try Row.fetchCursor(
         db, sql: "SELECT \(ModelVersionRecord.sqliteColumns) FROM model_versions ORDER BY name, version")
       while let row = try versions.next() {
