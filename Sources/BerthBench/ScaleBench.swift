@@ -5,8 +5,9 @@ import Foundation
 /// Every figure of issue #16 in one command: `berth-bench scale [--sizes 10000,100000]`.
 ///
 /// 1. As a user runs it, for each size N: N registered models (`ManifestCorpus(modelsOnly:)`), applied with the `berth`
-///    binary beside berth-bench; then `berth plan` with nothing changed (best of 3, peak RSS); then one model's bytes
-///    changed: `berth plan` (its actions) and `berth apply` (only that one).
+///    binary beside berth-bench; then `berth plan` with nothing changed (best of 3, peak RSS), and once more without
+///    the manifest cache (every file parsed); then one model's bytes changed: `berth plan` (its actions) and
+///    `berth apply` (only that one).
 /// 2. A one-service change in the largest synthetic repository (services, models, environments, configs), in process
 ///    with a fake target: plan and apply of that one service.
 /// 3. Kubernetes observation of 10,000 services on the API double, and apply of 1,000 at parallelism 32.
@@ -73,6 +74,12 @@ struct ScaleBench {
       String(
         format: "(berth plan, nothing changed: best of %d; peak RSS %.0f MiB)", runs.count,
         runs.map(\.peakMiB).max() ?? 0))
+    // The same plan without the manifest cache: every file read and parsed (what the cache saves).
+    try? FileManager.default.removeItem(atPath: root + "/.berth/cache/manifests.bin")
+    let uncached = try await berth(["plan", "--dir", root, "--detailed-exitcode", "--no-color"])
+    report(
+      "proc-noop-parsed", size: size, uncached.seconds,
+      String(format: "(the same plan with every manifest file parsed: no manifest cache; peak RSS %.0f MiB)", uncached.peakMiB))
     // One model's bytes change: one register action planned, one applied.
     let changed = root + "/models/model-\(size / 2).bin"
     try "model \(size / 2), retrained\n".write(toFile: changed, atomically: false, encoding: .utf8)
