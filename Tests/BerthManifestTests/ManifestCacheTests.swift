@@ -138,6 +138,8 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: folder.root + "/.berth"))
     _ = folder.load(use: .create)
     #expect(FileManager.default.fileExists(atPath: folder.cacheFile))
+    var info = stat()
+    #expect(stat(folder.cacheFile, &info) == 0 && info.st_mode & 0o777 == 0o600)
     let (_, statistics) = folder.load(use: .ifPresent)
     #expect(statistics.hits == 3)
   }

@@ -166,7 +166,11 @@ public final class ManifestCache: @unchecked Sendable {
     }
     // Written beside and renamed over: a reader never sees half a cache, and concurrent writers each leave a whole one.
     let temporary = folder + "/.manifests-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(writer.bytes)) else { return }
+    // Readable by its owner only: it holds what the manifest files hold, whatever their own permissions.
+    guard
+      FileManager.default.createFile(
+        atPath: temporary, contents: Data(writer.bytes), attributes: [.posixPermissions: 0o600])
+    else { return }
     if rename(temporary, file) != 0 { unlink(temporary) }
   }
 
